@@ -1,0 +1,57 @@
+"""竞答 (Jingda): online knowledge contests. `create_app()` is the app factory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import socketio as python_socketio
+from flask import Flask
+from flask_socketio import SocketIO
+
+from contest import config, embedded_redis
+from contest.clock import Clock
+from contest.extensions import Database, make_redis
+from contest.models import Base
+from contest.state import State
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    settings = config.load(test_config)
+    app = Flask(
+        __name__,
+        instance_path=settings["INSTANCE_PATH"],
+        template_folder=str(config.PROJECT_ROOT / "templates"),
+    )
+    app.config.update(settings)
+
+    db = Database()
+    db.init(settings["DATABASE_URL"])
+    Base.metadata.create_all(db.engine)
+    app.extensions["jd.db"] = db
+    app.teardown_appcontext(db.remove)
+
+    redis_url = settings["REDIS_URL"] or embedded_redis.ensure_server(Path(settings["INSTANCE_PATH"]))
+    app.config["REDIS_URL_IN_USE"] = redis_url
+    app.extensions["jd.state"] = State(make_redis(redis_url))
+    app.extensions["jd.clock"] = settings.get("CLOCK") or Clock()
+    # The message queue lets several server processes broadcast to each other's clients.
+    # Given as a manager because Flask-SocketIO only recognises redis:// URLs, not unix://.
+    # False turns it off (Flask-SocketIO's test client cannot work through a queue).
+    queue = settings["SOCKETIO_MESSAGE_QUEUE"]
+    extra = {} if queue is False else {"client_manager": python_socketio.RedisManager(queue or redis_url)}
+    # One SocketIO per app (not a module global), so the CLI and tests can make apps freely.
+    socketio = SocketIO(
+        app,
+        async_mode=settings["SOCKETIO_ASYNC_MODE"],
+        # None means same origin only (engine.io derives it from the Host); never "*".
+        cors_allowed_origins=settings.get("CORS_ALLOWED_ORIGINS"),
+        **extra,
+    )
+    app.extensions["jd.socketio"] = socketio
+
+    from contest.play import live
+    from contest.web import register_blueprints
+
+    register_blueprints(app)
+    live.register(socketio)
+    return app

@@ -1,0 +1,55 @@
+"""Settings from the environment, with embedded defaults (SQLite and an embedded Redis)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# Uploads beyond this are refused before parsing (413).
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+
+
+def instance_path() -> Path:
+    path = Path(os.environ.get("CONTEST_INSTANCE", PROJECT_ROOT / "instance")).resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _secret_key(instance: Path) -> str:
+    """SECRET_KEY from the environment, else one generated once into the instance folder."""
+    if os.environ.get("SECRET_KEY"):
+        return os.environ["SECRET_KEY"]
+    key_file = instance / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_hex(32))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+def load(test_config: dict | None = None) -> dict:
+    """The app's settings: environment first, then embedded defaults, then test overrides."""
+    instance = Path(test_config["INSTANCE_PATH"]) if test_config and "INSTANCE_PATH" in test_config else instance_path()
+    instance.mkdir(parents=True, exist_ok=True)
+    config = {
+        "INSTANCE_PATH": str(instance),
+        "DATABASE_URL": os.environ.get("DATABASE_URL") or f"sqlite:///{instance / 'contest.sqlite3'}",
+        # None means: start or attach the embedded redis-server on the instance socket.
+        "REDIS_URL": os.environ.get("REDIS_URL") or None,
+        "SECRET_KEY": None,
+        "MAX_CONTENT_LENGTH": MAX_UPLOAD_BYTES,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        # How often the live channel may push per contest (seconds between pushes).
+        "LIVE_PUSH_INTERVAL": float(os.environ.get("LIVE_PUSH_INTERVAL", "0.3")),
+        "START_LIVE_PUSHER": True,
+        "SOCKETIO_MESSAGE_QUEUE": os.environ.get("SOCKETIO_MESSAGE_QUEUE") or None,
+        "SOCKETIO_ASYNC_MODE": os.environ.get("SOCKETIO_ASYNC_MODE") or "threading",
+    }
+    if test_config:
+        config.update(test_config)
+    if not config["SECRET_KEY"]:
+        config["SECRET_KEY"] = _secret_key(instance)
+    return config

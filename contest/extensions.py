@@ -1,0 +1,58 @@
+"""The database and the Redis client: created once per app, in create_app()."""
+
+from __future__ import annotations
+
+import os
+
+import redis
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, scoped_session, sessionmaker
+
+from contest import embedded_redis
+
+
+class Database:
+    """Engine and a scoped session; one per app."""
+
+    def __init__(self) -> None:
+        self.engine: Engine | None = None
+        self.session: scoped_session[Session] | None = None
+
+    def init(self, url: str) -> None:
+        self.engine = make_engine(url)
+        self.session = scoped_session(sessionmaker(bind=self.engine, expire_on_commit=False))
+
+    def remove(self, exc: BaseException | None = None) -> None:
+        if self.session is not None:
+            self.session.remove()
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record):
+            # WAL lets readers go on while one writer commits; NORMAL sync is safe with WAL.
+            cursor = dbapi_conn.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+        return engine
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return create_engine(url, pool_size=20, max_overflow=20, pool_pre_ping=True)
+
+
+def make_redis(url: str) -> redis.Redis:
+    """A client for the Redis at `url`, named so the embedded server knows who is connected."""
+    return redis.Redis.from_url(
+        url,
+        decode_responses=True,
+        client_name=f"{embedded_redis.CLIENT_PREFIX}{os.getpid()}",
+        health_check_interval=30,
+    )
