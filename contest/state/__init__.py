@@ -1,0 +1,43 @@
+"""All live state in Redis: every key name and every Lua script lives in this package.
+
+Key names (built only by `keys.py`; `{c42}` is a hash tag so a contest's keys share a
+Redis Cluster slot):
+
+    jd:token:<sha256>                 string  "<entrant_id>:<contest_id>" (cache of entrant_tokens)
+    jd:{c<cid>}:attempt:<aid>         string  JSON: entrant, deadline_ms, paper (cache of an open attempt)
+    jd:{c<cid>}:board                 zset    standing members, all score 0, ordered by text
+    jd:{c<cid>}:standing              hash    entrant id -> "<version>/<member>" (its member in the board)
+    jd:{c<cid>}:best                  hash    entrant id -> ranked score in hundredths (for unit averages)
+    jd:{c<cid>}:unit:participants     hash    unit id -> participants
+    jd:{c<cid>}:unit:attempts         hash    unit id -> finished attempts
+    jd:{c<cid>}:unit:best_sum         hash    unit id -> sum of participants' ranked scores, hundredths
+    jd:{c<cid>}:stats                 hash    participants, attempts, answers, entrants
+    jd:{c<cid>}:per_minute            hash    "YYYY-MM-DDTHH:MM" -> answers accepted that minute
+    jd:{c<cid>}:built                 string  set once the contest's state was built from SQL
+    jd:deadlines                      zset    "<cid>:<aid>" of open attempts -> deadline ms (the finisher's queue)
+    jd:live:dirty                     set     contest ids whose board or stats changed since the last push
+    jd:{limits}:<scope>:<sha256>      string  tries in the current window (login_user, login_addr), expires with it
+"""
+
+from __future__ import annotations
+
+import redis
+
+from contest.state import keys
+from contest.state.attempts import AttemptCache
+from contest.state.boards import Boards, Standing
+from contest.state.limits import Limits
+from contest.state.live import LiveQueue
+
+__all__ = ["State", "Standing", "keys"]
+
+
+class State:
+    """The live state of every contest and game, over one Redis client."""
+
+    def __init__(self, client: redis.Redis) -> None:
+        self.redis = client
+        self.boards = Boards(client)
+        self.attempts = AttemptCache(client)
+        self.live = LiveQueue(client)
+        self.limits = Limits(client)

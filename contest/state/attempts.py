@@ -1,0 +1,61 @@
+"""Caches of tokens and open attempts, and the queue of deadlines the finisher watches.
+
+The record of both is in SQL; these caches spare the database a read on every answer.
+"""
+
+from __future__ import annotations
+
+import json
+
+import redis
+
+from contest.state import keys
+
+TOKEN_TTL_S = 7 * 24 * 3600
+
+# KEYS: deadlines; ARGV: now_ms, limit. Takes the due attempts off the queue atomically,
+# so that of several processes exactly one finishes each.
+_TAKE_DUE = """
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
+if #due > 0 then redis.call('ZREM', KEYS[1], unpack(due)) end
+return due
+"""
+
+
+class AttemptCache:
+    def __init__(self, client: redis.Redis) -> None:
+        self.redis = client
+        self._take_due = client.register_script(_TAKE_DUE)
+
+    def remember_token(self, token_hash: str, entrant_id: int, contest_id: int) -> None:
+        self.redis.set(keys.token(token_hash), f"{entrant_id}:{contest_id}", ex=TOKEN_TTL_S)
+
+    def token_owner(self, token_hash: str) -> tuple[int, int] | None:
+        """(entrant_id, contest_id) for a token hash, if cached."""
+        value = self.redis.get(keys.token(token_hash))
+        if not value:
+            return None
+        entrant, contest = value.split(":")
+        return int(entrant), int(contest)
+
+    def remember(self, cid: int, aid: int, meta: dict, ttl_s: int) -> None:
+        """Cache an open attempt's facts (owner, deadline, paper) until a while after its deadline."""
+        self.redis.set(keys.attempt(cid, aid), json.dumps(meta, separators=(",", ":")), ex=max(ttl_s, 60))
+
+    def recall(self, cid: int, aid: int) -> dict | None:
+        raw = self.redis.get(keys.attempt(cid, aid))
+        return json.loads(raw) if raw else None
+
+    def forget(self, cid: int, aid: int) -> None:
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.delete(keys.attempt(cid, aid))
+        pipe.zrem(keys.deadlines(), f"{cid}:{aid}")
+        pipe.execute()
+
+    def schedule_finish(self, cid: int, aid: int, due_ms: int) -> None:
+        self.redis.zadd(keys.deadlines(), {f"{cid}:{aid}": due_ms})
+
+    def take_due(self, now_ms: int, limit: int = 200) -> list[tuple[int, int]]:
+        """(contest_id, attempt_id) of attempts whose finishing time has come."""
+        due = self._take_due(keys=[keys.deadlines()], args=[now_ms, limit])
+        return [tuple(int(part) for part in item.split(":")) for item in due]
