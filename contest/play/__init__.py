@@ -1,0 +1,1 @@
+"""Timed contests: entry, papers, attempts, scoring, ranking and the live channel."""

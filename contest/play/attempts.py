@@ -1,0 +1,325 @@
+"""Attempts: start (draw a paper, fix the deadline), save answers, submit, finish.
+
+The server owns the clock: deadlines are absolute, judged on arrival. SQL holds every
+acknowledged answer before the acknowledgement leaves; Redis caches the attempt's facts so
+an answer costs one locked write and no extra read.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from contest.clock import contest_day, iso, to_ms
+from contest.errors import Conflict, Forbidden, NotFound, TooMany
+from contest.models import Answer, Attempt, Contest, Entrant
+from contest.play import papers, ranking, scoring
+from contest.play.contests import get_contest, status
+from contest.play.entry import Caller
+from contest.runtime import Runtime
+
+# Transit allowance for an answer sent just before the deadline (API.md: no more than 2 s).
+GRACE_MS = 2000
+_rng = random.SystemRandom()
+
+
+def _lock_attempt(session: Session, aid: int) -> Attempt | None:
+    """The attempt row, locked until commit: a row lock on PostgreSQL; on SQLite a no-op write
+    first, so the transaction holds the writer lock before it reads (no stale read, no upgrade)."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(update(Attempt).where(Attempt.id == aid).values(status=Attempt.status))
+    return session.execute(
+        select(Attempt).where(Attempt.id == aid).with_for_update().execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+
+
+def _meta(attempt: Attempt) -> dict:
+    return {"entrant": attempt.entrant_id, "contest": attempt.contest_id, "bank": attempt.paper_bank,
+            "deadline_ms": to_ms(attempt.deadline), "paper": attempt.paper, "status": attempt.status}
+
+
+def _remember(rt: Runtime, attempt: Attempt) -> dict:
+    meta = _meta(attempt)
+    ttl = int((attempt.deadline - rt.clock.now()).total_seconds()) + 3600
+    rt.state.attempts.remember(attempt.contest_id, attempt.id, meta, ttl)
+    return meta
+
+
+def attempt_view(rt: Runtime, attempt: Attempt) -> dict:
+    """The body of a started (or resumed) attempt: questions without key, saved answers, deadline."""
+    contest = rt.session.get(Contest, attempt.contest_id)
+    bank = papers.BANKS.questions(rt.session, attempt.paper_bank)
+    saved = {
+        row.question_id: row.answer
+        for row in rt.session.execute(select(Answer.question_id, Answer.answer).where(Answer.attempt_id == attempt.id))
+    }
+    answers = {}
+    for item in attempt.paper:
+        if item["qid"] in saved:
+            answers[str(item["qid"])] = _shown_answer(bank[item["qid"]].type, saved[item["qid"]], item["perm"])
+    return {
+        "attempt_id": attempt.id,
+        "deadline": iso(attempt.deadline),
+        "server_time": iso(rt.clock.now()),
+        "time_limit_s": contest.time_limit_s,
+        "status": attempt.status,
+        "questions": [papers.public_question(bank[item["qid"]], item["perm"]) for item in attempt.paper],
+        "answers": answers,
+    }
+
+
+def _shown_answer(qtype: str, answer: object, perm: list[int]) -> object:
+    if qtype in ("single", "multiple") and isinstance(answer, list):
+        return scoring.to_shown_letters(answer, perm)
+    return answer
+
+
+def start(rt: Runtime, caller: Caller, cid: int) -> tuple[Attempt, bool]:
+    """(attempt, created): the open attempt if there is one, else a new one within today's limit."""
+    if caller.contest_id != cid:
+        raise Forbidden("此登录凭证不属于本竞赛。", code="wrong_contest")
+    contest = get_contest(rt.session, cid)
+    now = rt.clock.now()
+    state = status(contest, now)
+    if state == "upcoming":
+        raise Forbidden("竞赛尚未开始。", code="not_open")
+    if state == "closed":
+        raise Forbidden("本次竞赛已结束。", code="contest_closed")
+
+    open_attempt = _open_attempt(rt.session, caller.entrant_id)
+    if open_attempt is not None:
+        if to_ms(now) <= to_ms(open_attempt.deadline) + GRACE_MS:
+            _remember(rt, open_attempt)
+            return open_attempt, False
+        finish(rt, open_attempt.id)
+
+    day = contest_day(now)
+    used = rt.session.scalar(
+        select(func.count()).select_from(Attempt).where(Attempt.entrant_id == caller.entrant_id, Attempt.day == day)
+    )
+    if used >= contest.attempts_per_day:
+        raise TooMany(f"今天的 {contest.attempts_per_day} 次答题机会已用完，明天再来吧。", code="attempts_used_up")
+    bank = papers.BANKS.questions(rt.session, contest.bank_id)
+    paper = papers.draw(bank, papers.rules_from_json(contest.paper), contest.shuffle_questions,
+                        contest.shuffle_options, _rng)
+    deadline = min(now + timedelta(seconds=contest.time_limit_s), contest.ends_at)
+    attempt = Attempt(contest_id=cid, entrant_id=caller.entrant_id, day=day, slot=used + 1, open_marker=1,
+                      paper_bank=contest.bank_id,
+                      status="open", paper=paper, started_at=now, deadline=deadline)
+    rt.session.add(attempt)
+    try:
+        rt.session.commit()
+    except IntegrityError:
+        # Another start of the same entrant won the race: answer with its attempt.
+        rt.session.rollback()
+        open_attempt = _open_attempt(rt.session, caller.entrant_id)
+        if open_attempt is None:
+            raise TooMany(f"今天的 {contest.attempts_per_day} 次答题机会已用完，明天再来吧。",
+                          code="attempts_used_up") from None
+        return open_attempt, False
+    _remember(rt, attempt)
+    rt.state.attempts.schedule_finish(cid, attempt.id, to_ms(deadline) + GRACE_MS)
+    return attempt, True
+
+
+def _open_attempt(session: Session, entrant_id: int) -> Attempt | None:
+    return session.scalar(select(Attempt).where(Attempt.entrant_id == entrant_id, Attempt.status == "open"))
+
+
+def _meta_for(rt: Runtime, caller: Caller, aid: int) -> dict:
+    meta = rt.state.attempts.recall(caller.contest_id, aid)
+    if meta is None:
+        attempt = rt.session.get(Attempt, aid)
+        if attempt is None or attempt.contest_id != caller.contest_id:
+            # An attempt of another contest is someone else's, whoever asks.
+            if attempt is not None:
+                raise Forbidden("这不是您的答卷。", code="not_yours")
+            raise NotFound("答卷不存在。", code="attempt_not_found")
+        meta = _remember(rt, attempt) if attempt.status == "open" else _meta(attempt)
+    if meta["entrant"] != caller.entrant_id:
+        raise Forbidden("这不是您的答卷。", code="not_yours")
+    return meta
+
+
+def save_answer(rt: Runtime, caller: Caller, aid: int, qid: int, raw: object) -> None:
+    """Store the answer if it arrived before the deadline; the last one in time counts."""
+    meta = _meta_for(rt, caller, aid)
+    now = rt.clock.now()
+    if to_ms(now) > meta["deadline_ms"] + GRACE_MS:
+        raise Conflict("答题时间已到，答案未保存。", code="deadline_passed")
+    item = next((p for p in meta["paper"] if p["qid"] == qid), None)
+    if item is None:
+        raise NotFound("本答卷中没有这道题。", code="question_not_in_attempt")
+    question = papers.BANKS.questions(rt.session, meta["bank"])[qid]
+    answer = scoring.check_shape(question.type, len(item["perm"]), raw)
+    if question.type in ("single", "multiple"):
+        answer = scoring.to_bank_letters(answer, item["perm"])
+
+    session = rt.session
+    attempt = _lock_attempt(session, aid)
+    if attempt.status != "open":
+        session.rollback()
+        if to_ms(now) > to_ms(attempt.deadline):
+            raise Conflict("答题时间已到，答案未保存。", code="deadline_passed")
+        raise Conflict("答卷已提交，不能再修改答案。", code="already_submitted")
+    _upsert_answer(session, aid, qid, answer, now)
+    session.commit()
+    rt.state.boards.count_answer(meta["contest"], ranking.minute_of(now))
+
+
+def _upsert_answer(session: Session, aid: int, qid: int, answer: object, now: datetime) -> None:
+    """One row per attempt and question (a unique constraint): repeats overwrite, never duplicate."""
+    values = {"attempt_id": aid, "question_id": qid, "answer": answer, "received_at": now}
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    statement = insert(Answer).values(**values)
+    statement = statement.on_conflict_do_update(
+        index_elements=["attempt_id", "question_id"],
+        set_={"answer": statement.excluded.answer, "received_at": statement.excluded.received_at},
+    )
+    session.execute(statement)
+
+
+def submit(rt: Runtime, caller: Caller, aid: int) -> dict:
+    """Finish the attempt (idempotent) and answer its result."""
+    _meta_for(rt, caller, aid)
+    attempt = finish(rt, aid)
+    return result(rt, attempt)
+
+
+def finish(rt: Runtime, aid: int) -> Attempt:
+    """Score and close an attempt once; later calls return it unchanged.
+
+    Finished after the deadline (by the server), it counts the answers saved in time and
+    its finishing time is the deadline.
+    """
+    session = rt.session
+    attempt = _lock_attempt(session, aid)
+    if attempt is None:
+        raise NotFound("答卷不存在。", code="attempt_not_found")
+    if attempt.status == "finished":
+        session.rollback()
+        return attempt
+    contest = session.get(Contest, attempt.contest_id)
+    bank = papers.BANKS.questions(session, attempt.paper_bank)
+    now = rt.clock.now()
+    finished_at = min(now, attempt.deadline)
+    saved = {row.question_id: row for row in session.scalars(select(Answer).where(Answer.attempt_id == aid))}
+    score = max_score = 0.0
+    correct = 0
+    for item in attempt.paper:
+        question = bank[item["qid"]]
+        max_score += question.score
+        row = saved.get(item["qid"])
+        if row is None:
+            continue
+        is_correct, points = scoring.mark(question.type, question.answer, row.answer, question.score,
+                                          contest.partial_credit)
+        row.is_correct, row.points = is_correct, points
+        score += points
+        correct += int(is_correct)
+    attempt.status = "finished"
+    attempt.open_marker = None
+    attempt.finished_at = finished_at
+    attempt.duration_ms = max(0, to_ms(finished_at) - to_ms(attempt.started_at))
+    attempt.score = round(score, 2)
+    attempt.max_score = round(max_score, 2)
+    attempt.correct = correct
+    session.commit()
+
+    rt.state.attempts.forget(contest.id, aid)
+    entrant = session.get(Entrant, attempt.entrant_id)
+    standing = ranking.standing_for(session, contest, entrant)
+    if rt.state.boards.record_finish(contest.id, standing) is None:
+        ranking.rebuild(rt, contest)
+    return attempt
+
+
+def result(rt: Runtime, attempt: Attempt) -> dict:
+    """API.md's submit answer: score, rank, best, and the review when the contest allows it."""
+    contest = rt.session.get(Contest, attempt.contest_id)
+    ranking.ensure_built(rt, contest)
+    entrant = rt.session.get(Entrant, attempt.entrant_id)
+    standing = ranking.standing_for(rt.session, contest, entrant)
+    body = {
+        "attempt_id": attempt.id,
+        "score": attempt.score,
+        "max_score": attempt.max_score,
+        "correct": attempt.correct,
+        "question_count": len(attempt.paper),
+        "duration_ms": attempt.duration_ms,
+        "finished_at": iso(attempt.finished_at),
+        "best_score": standing.score if standing else attempt.score,
+        "rank": rt.state.boards.rank_of(contest.id, entrant.id),
+        "review": review(rt, contest, attempt) if contest.review_after_submit else [],
+    }
+    return body
+
+
+def review(rt: Runtime, contest: Contest, attempt: Attempt) -> list[dict]:
+    bank = papers.BANKS.questions(rt.session, attempt.paper_bank)
+    saved = {
+        row.question_id: row
+        for row in rt.session.scalars(select(Answer).where(Answer.attempt_id == attempt.id))
+    }
+    items = []
+    for item in attempt.paper:
+        question, row = bank[item["qid"]], saved.get(item["qid"])
+        items.append({
+            "id": question.id,
+            "stem": question.stem,
+            "options": [question.options[i] for i in item["perm"]],
+            "type": question.type,
+            "answer": _shown_answer(question.type, row.answer, item["perm"]) if row else None,
+            "correct_answer": _shown_answer(question.type, question.answer, item["perm"]),
+            "is_correct": bool(row.is_correct) if row else False,
+            "points": row.points if row else 0.0,
+            "explanation": question.explanation,
+        })
+    return items
+
+
+def current(rt: Runtime, caller: Caller, aid: int) -> dict:
+    """GET an attempt: the open paper to resume, or the result once finished."""
+    meta = _meta_for(rt, caller, aid)
+    attempt = rt.session.get(Attempt, aid)
+    if attempt.status == "open" and to_ms(rt.clock.now()) > meta["deadline_ms"] + GRACE_MS:
+        attempt = finish(rt, aid)
+    if attempt.status == "finished":
+        return {"status": "finished", "result": result(rt, attempt)}
+    return attempt_view(rt, attempt)
+
+
+def finish_due(rt: Runtime, limit: int = 200) -> int:
+    """Finish attempts whose deadline has passed without a submit; returns how many."""
+    done = 0
+    for _cid, aid in rt.state.attempts.take_due(to_ms(rt.clock.now()), limit):
+        finish(rt, aid)
+        done += 1
+    return done
+
+
+def finish_overdue_from_sql(rt: Runtime) -> int:
+    """At start-up: finish open attempts past their deadline that no queue remembers."""
+    cutoff = rt.clock.now() - timedelta(milliseconds=GRACE_MS)
+    ids = rt.session.scalars(select(Attempt.id).where(Attempt.status == "open", Attempt.deadline < cutoff)).all()
+    rt.session.rollback()
+    for aid in ids:
+        finish(rt, aid)
+    return len(ids)
+
+
+def reschedule_open(rt: Runtime) -> int:
+    """Put every open attempt back on the finisher's queue (after Redis lost its state)."""
+    rows = rt.session.execute(select(Attempt.id, Attempt.contest_id, Attempt.deadline).where(Attempt.status == "open")).all()
+    for aid, cid, deadline in rows:
+        rt.state.attempts.schedule_finish(cid, aid, to_ms(deadline) + GRACE_MS)
+    return len(rows)
+

@@ -1,0 +1,142 @@
+"""Creating and describing contests (the organizer's side of a timed contest)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from contest.clock import iso
+from contest.errors import BadInput, NotFound
+from contest.models import Bank, Contest
+from contest.play import papers
+
+RANKING_MODES = {"best": "以个人最好成绩排名", "daily_sum": "每日最好成绩累计排名"}
+
+
+@dataclass
+class ContestSettings:
+    """What an organizer sets; validated by `validate` before it touches the record."""
+
+    title: str
+    bank_id: int
+    paper: list[papers.PaperRule]
+    time_limit_s: int
+    starts_at: datetime
+    ends_at: datetime
+    description: str = ""
+    attempts_per_day: int = 3
+    shuffle_questions: bool = True
+    shuffle_options: bool = True
+    roster_only: bool = False
+    review_after_submit: bool = True
+    ranking_mode: str = "best"
+    partial_credit: bool = False
+
+
+def validate(session: Session, settings: ContestSettings) -> None:
+    if not settings.title.strip():
+        raise BadInput("竞赛名称不能为空。", field="title")
+    if len(settings.title) > 200:
+        raise BadInput("竞赛名称不能超过 200 个字。", field="title")
+    if session.get(Bank, settings.bank_id) is None:
+        raise BadInput(f"题库 {settings.bank_id} 不存在。", field="bank")
+    if not 10 <= settings.time_limit_s <= 24 * 3600:
+        raise BadInput("答题时限应在 10 秒到 24 小时之间。", field="time_limit")
+    if not 1 <= settings.attempts_per_day <= 100:
+        raise BadInput("每日答题次数应在 1 到 100 之间。", field="attempts_per_day")
+    if settings.ends_at <= settings.starts_at:
+        raise BadInput("结束时间必须晚于开始时间。", field="ends_at")
+    if settings.ranking_mode not in RANKING_MODES:
+        raise BadInput("排名方式只能是 best 或 daily_sum。", field="ranking_mode")
+    questions = papers.BANKS.questions(session, settings.bank_id)
+    papers.check_rules(questions, settings.paper)
+
+
+def create_contest(session: Session, settings: ContestSettings) -> Contest:
+    validate(session, settings)
+    contest = Contest(bank_id=settings.bank_id)
+    _apply(contest, settings)
+    session.add(contest)
+    session.commit()
+    return contest
+
+
+def update_contest(session: Session, contest: Contest, settings: ContestSettings) -> Contest:
+    validate(session, settings)
+    _apply(contest, settings)
+    session.commit()
+    return contest
+
+
+def _apply(contest: Contest, s: ContestSettings) -> None:
+    contest.title = s.title.strip()
+    contest.description = s.description.strip()
+    contest.bank_id = s.bank_id
+    contest.paper = [rule.to_json() for rule in s.paper]
+    contest.time_limit_s = s.time_limit_s
+    contest.starts_at = s.starts_at
+    contest.ends_at = s.ends_at
+    contest.attempts_per_day = s.attempts_per_day
+    contest.shuffle_questions = s.shuffle_questions
+    contest.shuffle_options = s.shuffle_options
+    contest.roster_only = s.roster_only
+    contest.review_after_submit = s.review_after_submit
+    contest.ranking_mode = s.ranking_mode
+    contest.partial_credit = s.partial_credit
+
+
+def get_contest(session: Session, cid: int) -> Contest:
+    contest = session.get(Contest, cid)
+    if contest is None:
+        raise NotFound("竞赛不存在。", code="contest_not_found")
+    return contest
+
+
+def status(contest: Contest, now: datetime) -> str:
+    if now < contest.starts_at:
+        return "upcoming"
+    if now >= contest.ends_at:
+        return "closed"
+    return "open"
+
+
+def question_count(contest: Contest) -> int:
+    return sum(int(rule["count"]) for rule in contest.paper)
+
+
+def summary(contest: Contest, now: datetime) -> dict:
+    """The API's view of a contest (API.md `GET /contests`), plus what the contest page shows."""
+    return {
+        "id": contest.id,
+        "title": contest.title,
+        "description": contest.description,
+        "starts_at": iso(contest.starts_at),
+        "ends_at": iso(contest.ends_at),
+        "time_limit_s": contest.time_limit_s,
+        "question_count": question_count(contest),
+        "attempts_per_day": contest.attempts_per_day,
+        "status": status(contest, now),
+        "roster_only": contest.roster_only,
+        "ranking_mode": contest.ranking_mode,
+        "ranking_rule": ranking_rule(contest),
+        "paper": contest.paper,
+    }
+
+
+def ranking_rule(contest: Contest) -> str:
+    """The rule shown to workers on the contest page."""
+    basis = "每日最好成绩累计得分" if contest.ranking_mode == "daily_sum" else "个人最好成绩"
+    return f"按{basis}排名：得分高者在前；得分相同，用时短者在前；仍相同，先完成者在前。"
+
+
+def listed_contests(session: Session, now: datetime) -> list[Contest]:
+    """Open and upcoming contests, soonest ending first."""
+    rows = session.scalars(select(Contest).where(Contest.ends_at > now).order_by(Contest.ends_at))
+    return list(rows)
+
+
+def default_window(now: datetime, days: int = 7) -> tuple[datetime, datetime]:
+    return now - timedelta(minutes=1), now + timedelta(days=days)

@@ -1,0 +1,108 @@
+"""Entering a contest (name, phone, unit) and knowing an entrant by its bearer token."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from contest.errors import BadInput, Forbidden, Unauthorized
+from contest.models import Entrant, EntrantToken, RosterEntry, Unit
+from contest.play.contests import get_contest, status
+from contest.runtime import Runtime
+
+PHONE = re.compile(r"^1\d{10}$")
+MAX_NAME = 32
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who a bearer token speaks for."""
+
+    entrant_id: int
+    contest_id: int
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _clean_name(name: object) -> str:
+    if not isinstance(name, str) or not name.strip():
+        raise BadInput("请填写姓名。", field="name")
+    name = " ".join(name.split())
+    if len(name) > MAX_NAME:
+        raise BadInput(f"姓名不能超过 {MAX_NAME} 个字。", field="name")
+    return name
+
+
+def _clean_phone(phone: object) -> str:
+    phone = str(phone or "").strip().replace(" ", "").replace("-", "")
+    if not PHONE.match(phone):
+        raise BadInput("手机号应为 1 开头的 11 位数字。", field="phone")
+    return phone
+
+
+def enter(rt: Runtime, cid: int, name: object, phone: object, unit_id: object,
+          address: str | None = None) -> tuple[Entrant, str]:
+    """The entrant for this phone in this contest (created if new) and a fresh token."""
+    contest = get_contest(rt.session, cid)
+    if status(contest, rt.clock.now()) == "closed":
+        raise Forbidden("本次竞赛已结束。", code="contest_closed")
+    name, phone = _clean_name(name), _clean_phone(phone)
+    try:
+        unit_id = int(unit_id)
+    except (TypeError, ValueError):
+        raise BadInput("请选择所在单位。", field="unit_id") from None
+    if rt.session.get(Unit, unit_id) is None:
+        raise BadInput("所选单位不存在。", field="unit_id")
+    if contest.roster_only:
+        listed = rt.session.scalar(
+            select(RosterEntry).where(RosterEntry.contest_id == cid, RosterEntry.phone == phone)
+        )
+        if listed is None:
+            raise Forbidden("本竞赛仅限名单内人员参加，未找到该手机号。", code="not_on_roster")
+        if listed.unit_id:
+            unit_id = listed.unit_id
+
+    entrant = _find(rt, cid, phone)
+    created = False
+    if entrant is None:
+        entrant = Entrant(contest_id=cid, name=name, phone=phone, unit_id=unit_id, client_address=address)
+        rt.session.add(entrant)
+        try:
+            rt.session.flush()
+            created = True
+        except IntegrityError:  # the same phone entered at the same moment elsewhere
+            rt.session.rollback()
+            entrant = _find(rt, cid, phone)
+    token = secrets.token_urlsafe(32)
+    rt.session.add(EntrantToken(token_hash=hash_token(token), entrant_id=entrant.id, contest_id=cid))
+    rt.session.commit()
+    rt.state.attempts.remember_token(hash_token(token), entrant.id, cid)
+    if created:
+        rt.state.boards.count_entrant(cid)
+    return entrant, token
+
+
+def _find(rt: Runtime, cid: int, phone: str) -> Entrant | None:
+    return rt.session.scalar(select(Entrant).where(Entrant.contest_id == cid, Entrant.phone == phone))
+
+
+def caller_for(rt: Runtime, authorization: str | None) -> Caller:
+    """The entrant behind an `Authorization: Bearer <token>` header, or 401."""
+    if not authorization or not authorization.startswith("Bearer "):
+        raise Unauthorized("请先报名登录。", code="no_token")
+    token_hash = hash_token(authorization[len("Bearer "):].strip())
+    cached = rt.state.attempts.token_owner(token_hash)
+    if cached:
+        return Caller(*cached)
+    row = rt.session.get(EntrantToken, token_hash)
+    if row is None:
+        raise Unauthorized("登录已失效，请重新报名登录。", code="bad_token")
+    rt.state.attempts.remember_token(token_hash, row.entrant_id, row.contest_id)
+    return Caller(row.entrant_id, row.contest_id)

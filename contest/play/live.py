@@ -1,0 +1,110 @@
+"""The /live channel for timed contests: join a contest's room, receive throttled pushes.
+
+A background task in each server process takes the contests whose state changed (a Redis
+set, so each change is taken by exactly one process) and emits through the Socket.IO Redis
+message queue, which reaches the clients of every process. However many answers arrive,
+a contest is pushed at most once per LIVE_PUSH_INTERVAL.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+from flask_socketio import SocketIO, emit, join_room
+
+from contest import runtime
+from contest.errors import ContestError
+from contest.play import attempts, contests, ranking
+
+NAMESPACE = "/live"
+log = logging.getLogger(__name__)
+
+
+def contest_room(cid: int) -> str:
+    return f"contest:{cid}"
+
+
+def register(socketio: SocketIO) -> None:
+    @socketio.on("join", namespace=NAMESPACE)
+    def join(data):
+        try:
+            cid = int((data or {}).get("contest"))
+        except (TypeError, ValueError):
+            return {"error": "invalid", "message": "请指定竞赛。"}
+        rt = runtime.current()
+        try:
+            contest = contests.get_contest(rt.session, cid)
+            board = ranking.leaderboard(rt, contest, 10)
+            stats = ranking.live_stats(rt, contest)
+        except ContestError as error:
+            return error.to_json()
+        finally:
+            rt.session.close()
+        join_room(contest_room(cid))
+        emit("leaderboard", board)
+        emit("stats", stats)
+        return {"joined": cid}
+
+
+def push_once(app: Flask) -> list[int]:
+    """Push the leaderboard and stats of every contest that changed; returns their ids."""
+    socketio = app.extensions["jd.socketio"]
+    with app.app_context():
+        rt = runtime.current()
+        pushed = []
+        try:
+            for cid in rt.state.live.take():
+                try:
+                    contest = contests.get_contest(rt.session, cid)
+                except ContestError:
+                    continue
+                room = contest_room(cid)
+                socketio.emit("leaderboard", ranking.leaderboard(rt, contest, 10), to=room, namespace=NAMESPACE)
+                socketio.emit("stats", ranking.live_stats(rt, contest), to=room, namespace=NAMESPACE)
+                pushed.append(cid)
+        finally:
+            rt.session.close()
+        return pushed
+
+
+def finish_due_once(app: Flask) -> int:
+    with app.app_context():
+        rt = runtime.current()
+        try:
+            return attempts.finish_due(rt)
+        finally:
+            rt.session.close()
+
+
+def start_background_tasks(app: Flask) -> None:
+    """The pusher and the finisher of overdue attempts, in this server process."""
+    socketio = app.extensions["jd.socketio"]
+    interval = app.config["LIVE_PUSH_INTERVAL"]
+
+    with app.app_context():
+        rt = runtime.current()
+        try:
+            attempts.reschedule_open(rt)
+            attempts.finish_overdue_from_sql(rt)
+        finally:
+            rt.session.close()
+
+    def pusher():
+        while True:
+            try:
+                push_once(app)
+            except Exception:  # keep pushing after a passing fault (Redis restart, DB blip)
+                log.exception("live push failed")
+            socketio.sleep(interval)
+
+    def finisher():
+        while True:
+            try:
+                finish_due_once(app)
+            except Exception:
+                log.exception("finishing overdue attempts failed")
+            socketio.sleep(1.0)
+
+    socketio.start_background_task(pusher)
+    socketio.start_background_task(finisher)

@@ -1,0 +1,133 @@
+"""Drawing a paper by the contest's rules, and the public view of its questions (no key)."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from contest.errors import BadInput
+from contest.models import Question
+
+TYPES = ("single", "multiple", "judge", "fill")
+TYPE_NAMES = {"single": "单选题", "multiple": "多选题", "judge": "判断题", "fill": "填空题"}
+# Questions of a bank change only by appending; a short cache spares a read on every start.
+_CACHE_SECONDS = 30
+
+
+@dataclass(frozen=True)
+class PaperRule:
+    type: str
+    count: int
+    category: str | None = None
+
+    def to_json(self) -> dict:
+        return {"type": self.type, "count": self.count, "category": self.category}
+
+
+def parse_rules(text: str) -> list[PaperRule]:
+    """'single=10,multiple=5,judge=5' (optionally 'single:党的建设=3') into rules."""
+    rules = []
+    for part in filter(None, (p.strip() for p in text.replace("，", ",").split(","))):
+        name, _, count = part.partition("=")
+        qtype, _, category = name.strip().partition(":")
+        if qtype not in TYPES or not count.strip().isdigit() or int(count) < 1:
+            raise BadInput(f"组卷规则“{part}”有误，应为 single=10,multiple=5 这样的形式。", field="paper")
+        rules.append(PaperRule(qtype, int(count), category.strip() or None))
+    if not rules:
+        raise BadInput("组卷规则不能为空。", field="paper")
+    return rules
+
+
+def rules_from_json(raw: list[dict]) -> list[PaperRule]:
+    return [PaperRule(r["type"], int(r["count"]), r.get("category")) for r in raw]
+
+
+@dataclass(frozen=True)
+class BankQuestion:
+    id: int
+    type: str
+    stem: str
+    options: list[str]
+    answer: object
+    explanation: str
+    score: float
+    category: str
+
+
+class BankCache:
+    """Per-process copy of each bank's questions (read-only data, safe to hold per process)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._banks: dict[int, tuple[float, dict[int, BankQuestion]]] = {}
+
+    def questions(self, session: Session, bank_id: int) -> dict[int, BankQuestion]:
+        with self._lock:
+            cached = self._banks.get(bank_id)
+            if cached and time.monotonic() - cached[0] < _CACHE_SECONDS:
+                return cached[1]
+        rows = session.execute(
+            select(Question.id, Question.type, Question.stem, Question.options, Question.answer,
+                   Question.explanation, Question.score, Question.category)
+            .where(Question.bank_id == bank_id)
+        ).all()
+        questions = {row.id: BankQuestion(*row) for row in rows}
+        with self._lock:
+            self._banks[bank_id] = (time.monotonic(), questions)
+        return questions
+
+
+BANKS = BankCache()
+
+
+def pools(questions: dict[int, BankQuestion], rule: PaperRule) -> list[int]:
+    return sorted(
+        q.id for q in questions.values()
+        if q.type == rule.type and (rule.category is None or q.category == rule.category)
+    )
+
+
+def check_rules(questions: dict[int, BankQuestion], rules: list[PaperRule]) -> None:
+    """Refuse rules the bank cannot satisfy, naming the type (and category)."""
+    for rule in rules:
+        have = len(pools(questions, rule))
+        if have < rule.count:
+            where = f"（分类：{rule.category}）" if rule.category else ""
+            raise BadInput(
+                f"题库中{TYPE_NAMES[rule.type]}{where}只有 {have} 道，组卷需要 {rule.count} 道。",
+                field="paper",
+            )
+
+
+def draw(questions: dict[int, BankQuestion], rules: list[PaperRule], shuffle_questions: bool,
+         shuffle_options: bool, rng: random.Random) -> list[dict]:
+    """An independent paper: [{"qid", "perm"}], perm[i] = bank option shown at position i."""
+    check_rules(questions, rules)
+    chosen: list[int] = []
+    for rule in rules:
+        pool = [qid for qid in pools(questions, rule) if qid not in chosen]
+        chosen.extend(rng.sample(pool, rule.count))
+    if shuffle_questions:
+        rng.shuffle(chosen)
+    paper = []
+    for qid in chosen:
+        perm = list(range(len(questions[qid].options)))
+        if shuffle_options and questions[qid].type in ("single", "multiple"):
+            rng.shuffle(perm)
+        paper.append({"qid": qid, "perm": perm})
+    return paper
+
+
+def public_question(question: BankQuestion, perm: list[int]) -> dict:
+    """What a worker sees: no key, no explanation, no score."""
+    return {
+        "id": question.id,
+        "type": question.type,
+        "stem": question.stem,
+        "options": [question.options[i] for i in perm],
+    }

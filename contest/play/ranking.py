@@ -1,0 +1,171 @@
+"""Standings from the record, the public leaderboard and unit statistics.
+
+SQL is the record: `standing_for` and `rebuild` compute from it; the live board in Redis
+is updated as attempts finish and can always be rebuilt to the same order.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from contest.clock import contest_day, iso, to_ms
+from contest.models import Answer, Attempt, Contest, Entrant, Unit
+from contest.runtime import Runtime
+from contest.state import Standing
+
+COMPOUND_SURNAMES = {
+    "欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙", "宇文",
+    "司徒", "夏侯", "轩辕", "令狐", "端木", "独孤", "南宫", "西门", "万俟", "闻人", "澹台",
+}
+MAX_LIMIT = 100
+
+
+def mask_name(name: str) -> str:
+    """张三 → 张*, 欧阳娜娜 → 欧阳**: the surname only, never a full name in public."""
+    name = name.strip()
+    keep = 2 if name[:2] in COMPOUND_SURNAMES and len(name) > 2 else 1
+    if len(name) <= 1:
+        return "*"
+    return name[:keep] + "*" * (len(name) - keep)
+
+
+def _sort_key(a: tuple) -> tuple:
+    # (score, duration_ms, finished_at, id): higher score, shorter, earlier, lower id.
+    return (-a[0], a[1], a[2], a[3])
+
+
+def standings_from_attempts(mode: str, unit_of: dict[int, int],
+                            attempts: Iterable[tuple[int, float, int, datetime, int]]) -> list[Standing]:
+    """Standings of every entrant from its finished attempts (entrant, score, duration, finished, id)."""
+    by_entrant: dict[int, list[tuple]] = defaultdict(list)
+    for entrant_id, score, duration_ms, finished_at, attempt_id in attempts:
+        by_entrant[entrant_id].append((score, duration_ms, finished_at, attempt_id))
+    standings = []
+    for entrant_id, rows in by_entrant.items():
+        if mode == "daily_sum":
+            best_of_day: dict[str, tuple] = {}
+            for row in rows:
+                day = contest_day(row[2])
+                if day not in best_of_day or _sort_key(row) < _sort_key(best_of_day[day]):
+                    best_of_day[day] = row
+            chosen = list(best_of_day.values())
+            score = round(sum(r[0] for r in chosen), 2)
+            duration = sum(r[1] for r in chosen)
+            finished = max(r[2] for r in chosen)
+        else:
+            score, duration, finished, _ = min(rows, key=_sort_key)
+        standings.append(
+            Standing(entrant_id=entrant_id, unit_id=unit_of[entrant_id], score=score,
+                     duration_ms=duration, finished_ms=to_ms(finished), version=len(rows))
+        )
+    return standings
+
+
+def _finished_attempts(session: Session, cid: int, entrant_id: int | None = None):
+    query = select(Attempt.entrant_id, Attempt.score, Attempt.duration_ms, Attempt.finished_at, Attempt.id).where(
+        Attempt.contest_id == cid, Attempt.status == "finished"
+    )
+    if entrant_id is not None:
+        query = query.where(Attempt.entrant_id == entrant_id)
+    return session.execute(query)
+
+
+def standing_for(session: Session, contest: Contest, entrant: Entrant) -> Standing | None:
+    rows = _finished_attempts(session, contest.id, entrant.id).all()
+    found = standings_from_attempts(contest.ranking_mode, {entrant.id: entrant.unit_id}, rows)
+    return found[0] if found else None
+
+
+def rebuild(rt: Runtime, contest: Contest) -> None:
+    """Rebuild the contest's live state in Redis from SQL (`contest rebuild-state`)."""
+    session, cid = rt.session, contest.id
+    unit_of = dict(session.execute(select(Entrant.id, Entrant.unit_id).where(Entrant.contest_id == cid)).all())
+    attempts = _finished_attempts(session, cid).all()
+    standings = standings_from_attempts(contest.ranking_mode, unit_of, attempts)
+    unit_attempts: dict[int, int] = defaultdict(int)
+    for entrant_id, *_ in attempts:
+        unit_attempts[unit_of[entrant_id]] += 1
+    answers = session.scalar(
+        select(func.count()).select_from(Answer).join(Attempt, Answer.attempt_id == Attempt.id)
+        .where(Attempt.contest_id == cid)
+    )
+    per_minute: dict[str, int] = defaultdict(int)
+    received = session.execute(
+        select(Answer.received_at).join(Attempt, Answer.attempt_id == Attempt.id).where(Attempt.contest_id == cid)
+    )
+    for (when,) in received:
+        per_minute[minute_of(when)] += 1
+    stats = {"entrants": len(unit_of), "attempts": len(attempts), "answers": answers or 0}
+    rt.state.boards.replace(cid, standings, dict(unit_attempts), stats, dict(per_minute))
+
+
+def ensure_built(rt: Runtime, contest: Contest) -> None:
+    if not rt.state.boards.is_built(contest.id):
+        rebuild(rt, contest)
+
+
+def minute_of(when: datetime) -> str:
+    return iso(when)[:16]
+
+
+def leaderboard(rt: Runtime, contest: Contest, limit: int = 10) -> dict:
+    """API.md's leaderboard body: masked names, no phone numbers."""
+    ensure_built(rt, contest)
+    limit = max(1, min(int(limit), MAX_LIMIT))
+    top = rt.state.boards.top(contest.id, limit)
+    people = {}
+    if top:
+        people = {
+            row.id: (row.name, row.unit)
+            for row in rt.session.execute(
+                select(Entrant.id, Entrant.name, Unit.name.label("unit"))
+                .join(Unit, Entrant.unit_id == Unit.id)
+                .where(Entrant.id.in_([entry[0] for entry in top]))
+            )
+        }
+    entries = []
+    for rank, (entrant_id, score, duration_ms, _finished) in enumerate(top, start=1):
+        name, unit = people.get(entrant_id, ("?", ""))
+        entries.append({"rank": rank, "name": mask_name(name), "unit": unit, "score": score,
+                        "duration_ms": duration_ms})
+    stats = rt.state.boards.stats(contest.id)
+    return {"entries": entries, "participants": stats["participants"], "updated_at": iso(rt.clock.now())}
+
+
+def unit_stats(rt: Runtime, contest: Contest) -> list[dict]:
+    """API.md's per-unit statistics, every unit, best participation first."""
+    ensure_built(rt, contest)
+    tallies = rt.state.boards.unit_tallies(contest.id)
+    rows = []
+    for unit in rt.session.scalars(select(Unit).order_by(Unit.id)):
+        tally = tallies.get(unit.id)
+        participants = tally.participants if tally else 0
+        rows.append({
+            "unit_id": unit.id,
+            "name": unit.name,
+            "headcount": unit.headcount,
+            "participants": participants,
+            "attempts": tally.attempts if tally else 0,
+            "participation_rate": round(participants / unit.headcount, 4) if unit.headcount else 0.0,
+            "avg_best_score": round(tally.best_sum / participants, 2) if participants else 0.0,
+        })
+    rows.sort(key=lambda r: (-r["participation_rate"], -r["participants"], r["unit_id"]))
+    return rows
+
+
+def live_stats(rt: Runtime, contest: Contest, top_units: int = 20) -> dict:
+    """The `stats` frame of the live channel: counters and the leading units."""
+    ensure_built(rt, contest)
+    counters = rt.state.boards.stats(contest.id)
+    return {
+        "participants": counters["participants"],
+        "attempts": counters["attempts"],
+        "entrants": counters["entrants"],
+        "answers": counters["answers"],
+        "units": unit_stats(rt, contest)[:top_units],
+    }

@@ -1,0 +1,52 @@
+"""Blueprints, and the one place errors become JSON (under /api) or a page."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from contest.errors import ContestError
+
+# Chinese messages for the HTTP errors Flask raises itself.
+_HTTP_MESSAGES = {
+    400: "请求格式有误。",
+    401: "请先登录。",
+    403: "没有权限进行此操作。",
+    404: "请求的内容不存在。",
+    405: "不支持此请求方式。",
+    413: "上传的文件过大（上限 10 MB）。",
+    429: "操作过于频繁，请稍后再试。",
+    500: "服务器出错了，请稍后重试。",
+}
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or request.is_json
+
+
+def register_blueprints(app: Flask) -> None:
+    from contest.web import admin, api, participant
+
+    app.register_blueprint(api.bp)
+    app.register_blueprint(participant.bp)
+    app.register_blueprint(admin.bp)
+
+    @app.errorhandler(ContestError)
+    def contest_error(error: ContestError):
+        if _wants_json():
+            return jsonify(error.to_json()), error.status
+        return render_template("error.html", message=error.message, status=error.status), error.status
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        message = _HTTP_MESSAGES.get(error.code or 500, error.description or "请求出错。")
+        if _wants_json():
+            return jsonify({"error": error.name.lower().replace(" ", "_"), "message": message}), error.code
+        return render_template("error.html", message=message, status=error.code), error.code
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception):
+        app.logger.exception("unhandled error")
+        if _wants_json():
+            return jsonify({"error": "server_error", "message": _HTTP_MESSAGES[500]}), 500
+        return render_template("error.html", message=_HTTP_MESSAGES[500], status=500), 500

@@ -1,0 +1,107 @@
+"""The participant API, /api/v1 (shared/API.md): parse, call a service, shape the answer."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify, request
+from sqlalchemy import select
+
+from contest import runtime
+from contest.errors import BadInput
+from contest.models import Unit
+from contest.play import attempts, contests, entry, ranking, throttle
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+def _body() -> dict:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise BadInput("请求内容应为 JSON 对象。", code="bad_json")
+    return body
+
+
+def _caller(rt):
+    return entry.caller_for(rt, request.headers.get("Authorization"))
+
+
+def _throttle(rt, kind: str, subject: object) -> None:
+    throttle.check(rt, kind, request.remote_addr, subject, current_app.config.get("WORKER_ALLOWANCES"))
+
+
+@bp.get("/contests")
+def list_contests():
+    rt = runtime.current()
+    now = rt.clock.now()
+    return jsonify([contests.summary(c, now) for c in contests.listed_contests(rt.session, now)])
+
+
+@bp.get("/contests/<int:cid>")
+def show_contest(cid: int):
+    rt = runtime.current()
+    return jsonify(contests.summary(contests.get_contest(rt.session, cid), rt.clock.now()))
+
+
+@bp.get("/contests/<int:cid>/units")
+def list_units(cid: int):
+    rt = runtime.current()
+    contests.get_contest(rt.session, cid)
+    rows = rt.session.execute(select(Unit.id, Unit.name).order_by(Unit.name))
+    return jsonify([{"id": row.id, "name": row.name} for row in rows])
+
+
+@bp.post("/contests/<int:cid>/entrants")
+def create_entrant(cid: int):
+    rt = runtime.current()
+    body = _body()
+    _throttle(rt, "entry", body.get("phone"))
+    entrant, token = entry.enter(rt, cid, body.get("name"), body.get("phone"), body.get("unit_id"),
+                                 address=request.remote_addr)
+    return jsonify({"entrant_id": entrant.id, "token": token}), 201
+
+
+@bp.post("/contests/<int:cid>/attempts")
+def start_attempt(cid: int):
+    rt = runtime.current()
+    caller = _caller(rt)
+    _throttle(rt, "attempt", caller.entrant_id)
+    attempt, created = attempts.start(rt, caller, cid)
+    return jsonify(attempts.attempt_view(rt, attempt)), 201 if created else 200
+
+
+@bp.get("/attempts/<int:aid>")
+def show_attempt(aid: int):
+    rt = runtime.current()
+    return jsonify(attempts.current(rt, _caller(rt), aid))
+
+
+@bp.put("/attempts/<int:aid>/answers/<int:qid>")
+def save_answer(aid: int, qid: int):
+    rt = runtime.current()
+    caller = _caller(rt)
+    _throttle(rt, "answer", caller.entrant_id)
+    body = _body()
+    if "answer" not in body:
+        raise BadInput("缺少答案。", field="answer")
+    attempts.save_answer(rt, caller, aid, qid, body["answer"])
+    return jsonify({"saved": True})
+
+
+@bp.post("/attempts/<int:aid>/submit")
+def submit(aid: int):
+    rt = runtime.current()
+    return jsonify(attempts.submit(rt, _caller(rt), aid))
+
+
+@bp.get("/contests/<int:cid>/leaderboard")
+def leaderboard(cid: int):
+    rt = runtime.current()
+    limit = request.args.get("limit", "10")
+    if not limit.isdigit():
+        raise BadInput("limit 应为正整数。", field="limit")
+    return jsonify(ranking.leaderboard(rt, contests.get_contest(rt.session, cid), int(limit)))
+
+
+@bp.get("/contests/<int:cid>/units/stats")
+def units_stats(cid: int):
+    rt = runtime.current()
+    return jsonify(ranking.unit_stats(rt, contests.get_contest(rt.session, cid)))
