@@ -1,0 +1,86 @@
+"""The /live channel: join, pushes after submits, throttling, and nothing secret in frames."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from contest.play import live
+from tests.play_support import make_bank, make_contest, make_units, right_answer
+
+
+def _received(sio, event, predicate=lambda body: True, timeout=5.0):
+    """Frames arrive through the Redis message queue on its listener thread: wait for one."""
+    deadline = time.monotonic() + timeout
+    seen = []
+    while time.monotonic() < deadline:
+        for frame in sio.get_received(live.NAMESPACE):
+            seen.append(frame)
+            if frame["name"] == event and predicate(frame["args"][0]):
+                return frame["args"][0], seen
+        time.sleep(0.01)
+    raise AssertionError(f"no {event} frame; got {[f['name'] for f in seen]}")
+
+
+def _play_one(client, rt, cid, unit_id, phone, name="赵六", right=True):
+    token = client.post(f"/api/v1/contests/{cid}/entrants",
+                        json={"name": name, "phone": phone, "unit_id": unit_id}).get_json()["token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    attempt = client.post(f"/api/v1/contests/{cid}/attempts", headers=headers).get_json()
+    if right:
+        for q in attempt["questions"]:
+            client.put(f"/api/v1/attempts/{attempt['attempt_id']}/answers/{q['id']}", headers=headers,
+                       json={"answer": right_answer(rt.session, q)})
+    return client.post(f"/api/v1/attempts/{attempt['attempt_id']}/submit", headers=headers).get_json()
+
+
+def test_join_sends_board_and_stats_then_pushes_changes(app, client, rt):
+    contest = make_contest(rt, make_bank(rt.session))
+    unit = make_units(rt.session)[0]
+    sio = app.extensions["jd.socketio"].test_client(app, namespace=live.NAMESPACE)
+    ack = sio.emit("join", {"contest": contest.id}, namespace=live.NAMESPACE, callback=True)
+    assert ack == {"joined": contest.id}
+    frames = sio.get_received(live.NAMESPACE)
+    assert [f["name"] for f in frames] == ["leaderboard", "stats"]
+    assert frames[0]["args"][0]["entries"] == []
+
+    _play_one(client, rt, contest.id, unit.id, "13600000001", name="欧阳娜娜")
+    assert live.push_once(app) == [contest.id]
+    board, seen = _received(sio, "leaderboard", lambda b: b["entries"])
+    assert board["entries"][0]["name"] == "欧阳**" and board["participants"] == 1
+    raw = json.dumps(seen, ensure_ascii=False)
+    assert "13600000001" not in raw and "欧阳娜娜" not in raw
+
+
+def test_many_submits_make_one_push(app, client, rt):
+    contest = make_contest(rt, make_bank(rt.session))
+    unit = make_units(rt.session)[0]
+    for i in range(5):
+        _play_one(client, rt, contest.id, unit.id, f"1360000001{i}", right=False)
+    assert live.push_once(app) == [contest.id]
+    assert live.push_once(app) == []  # nothing changed since: nothing pushed
+
+
+def test_join_unknown_contest_is_refused(app):
+    sio = app.extensions["jd.socketio"].test_client(app, namespace=live.NAMESPACE)
+    ack = sio.emit("join", {"contest": 999999}, namespace=live.NAMESPACE, callback=True)
+    assert ack["error"] == "contest_not_found" and ack["message"]
+    ack = sio.emit("join", {"contest": "x"}, namespace=live.NAMESPACE, callback=True)
+    assert ack["error"] == "invalid"
+
+
+def test_rebuilt_board_equals_live_board(app, client, rt):
+    from contest.play import ranking
+
+    contest = make_contest(rt, make_bank(rt.session))
+    units = make_units(rt.session)
+    for i in range(6):
+        _play_one(client, rt, contest.id, units[i % 3].id, f"1350000000{i}", right=i % 2 == 0)
+    before = client.get(f"/api/v1/contests/{contest.id}/leaderboard?limit=50").get_json()
+    stats_before = client.get(f"/api/v1/contests/{contest.id}/units/stats").get_json()
+    app.extensions["jd.state"].redis.flushdb()  # Redis lost everything
+    after = client.get(f"/api/v1/contests/{contest.id}/leaderboard?limit=50").get_json()
+    assert after["entries"] == before["entries"] and after["participants"] == before["participants"] == 6
+    assert client.get(f"/api/v1/contests/{contest.id}/units/stats").get_json() == stats_before
+    ranking.rebuild(rt, contest)
+    assert client.get(f"/api/v1/contests/{contest.id}/leaderboard?limit=50").get_json()["entries"] == before["entries"]
