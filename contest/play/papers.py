@@ -81,6 +81,11 @@ class BankCache:
             self._banks[bank_id] = (time.monotonic(), questions)
         return questions
 
+    def forget(self, bank_id: int) -> None:
+        """Drop a bank's copy after its questions changed (this process; others expire)."""
+        with self._lock:
+            self._banks.pop(bank_id, None)
+
 
 BANKS = BankCache()
 

@@ -1,0 +1,89 @@
+"""Storing a read bank: all or nothing, and no stem twice in one bank."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from contest.banks.questions import TYPES, Fault, LoadResult
+from contest.errors import Conflict
+from contest.models import Bank, Question
+
+
+class BankRefused(Conflict):
+    """Nothing was stored: the file has faults, or the bank changed underneath."""
+
+    code = "bank_refused"
+
+
+def check_against_bank(session: Session, result: LoadResult, bank_id: int | None) -> LoadResult:
+    """The same result, plus a fault for each question whose stem is already in that bank."""
+    if bank_id is None:
+        return result
+    existing = set(session.scalars(select(Question.stem_key).where(Question.bank_id == bank_id)))
+    checked = LoadResult(faults=list(result.faults))
+    for row in result.rows:
+        question = row["question"]
+        faults = list(row["faults"])
+        if question is not None and not faults and question.stem_key in existing:
+            fault = Fault(row["row"], "题目在这个题库中已经存在", row["sheet"])
+            faults.append(fault)
+            checked.faults.append(fault)
+        checked.rows.append({**row, "faults": faults})
+        if question is not None and not faults:
+            checked.questions.append(question)
+    return checked
+
+
+def store_bank(session: Session, result: LoadResult, name: str, bank_id: int | None = None,
+               source_file: str | None = None) -> Bank:
+    """Store every question of a faultless result into a new bank (or add them to `bank_id`)."""
+    result = check_against_bank(session, result, bank_id)
+    if result.faults:
+        raise BankRefused(f"文件中有 {len(result.faults)} 处问题，未导入任何题目。")
+    if not result.questions:
+        raise BankRefused("文件中没有题目，未导入任何题目。")
+    try:
+        if bank_id is None:
+            bank = Bank(name=name, source_file=source_file)
+            session.add(bank)
+            session.flush()
+        else:
+            bank = session.get(Bank, bank_id)
+            if bank is None:
+                raise BankRefused("要追加题目的题库不存在。")
+        rows = [
+            {**replace(question, row=None).canonical(), "score": float(question.score), "bank_id": bank.id,
+             "stem_key": question.stem_key, "source_row": question.row}
+            for question in result.questions
+        ]
+        session.execute(insert(Question), rows)
+        session.commit()
+    except IntegrityError:
+        session.rollback()  # a concurrent import stored one of these stems first (or took the name)
+        raise BankRefused("导入时题库发生了变化（题目重复或名称已被占用），未导入任何题目，请重新上传。") from None
+    except BaseException:
+        session.rollback()
+        raise
+    from contest.play.papers import BANKS  # late: play depends on banks, not the other way
+
+    BANKS.forget(bank.id)
+    return bank
+
+
+def bank_summaries(session: Session) -> list[dict]:
+    """Every bank with its question count by type, newest first."""
+    counts: dict[int, dict[str, int]] = {}
+    for bank_id, kind, count in session.execute(
+        select(Question.bank_id, Question.type, func.count()).group_by(Question.bank_id, Question.type)
+    ):
+        counts.setdefault(bank_id, dict.fromkeys(TYPES, 0))[kind] = count
+    summaries = []
+    for bank in session.scalars(select(Bank).order_by(Bank.id.desc())):
+        by_type = counts.get(bank.id, dict.fromkeys(TYPES, 0))
+        summaries.append({"id": bank.id, "name": bank.name, "questions": sum(by_type.values()),
+                          "by_type": by_type, "created_at": bank.created_at, "source_file": bank.source_file})
+    return summaries
