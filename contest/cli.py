@@ -71,6 +71,108 @@ def setup_demo(host: str, port: int) -> None:
             click.echo(line)
 
 
+def _read_file(path: str) -> bytes:
+    from contest.banks import MAX_BYTES
+
+    with open(path, "rb") as handle:
+        data = handle.read(MAX_BYTES + 1)  # read no more than the cap: the loader refuses beyond it
+    return data
+
+
+def _progress():
+    """A row counter on the terminal for long imports (nothing when output is piped)."""
+    if not sys.stderr.isatty():
+        return None
+    return lambda rows: click.echo(f"\r已读取 {rows} 行……", nl=False, err=True)
+
+
+@main.command("import-bank", help="Import a question bank (.xlsx, .csv or .json): all or nothing.")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--name", help="the bank's name (default: the file name)")
+@click.option("--bank", "bank_id", type=int, help="add the questions to this existing bank instead")
+@click.option("--dry-run", is_flag=True, help="check the file and show the questions; store nothing")
+@click.option("--json", "as_json", is_flag=True)
+def import_bank(path: str, name: str | None, bank_id: int | None, dry_run: bool, as_json: bool) -> None:
+    from pathlib import Path
+
+    from contest import banks
+    from contest.errors import ContestError
+
+    with app_runtime() as (_app, rt):
+        try:
+            result = banks.read_bank(_read_file(path), Path(path).name, _progress())
+        except banks.BankFileError as error:
+            fail([error.message])
+        if _progress():
+            click.echo("", err=True)
+        result = banks.check_against_bank(rt.session, result, bank_id)
+        if result.faults:
+            fail([str(fault) for fault in result.faults] + [f"共 {len(result.faults)} 处问题，未导入任何题目。"])
+        stored = None
+        if not dry_run:
+            try:
+                stored = banks.store_bank(rt.session, result, name or Path(path).stem, bank_id=bank_id,
+                                          source_file=Path(path).name)
+            except ContestError as error:
+                fail([error.message])
+        if as_json:
+            echo_json({"bank_id": stored.id if stored else None,
+                       "questions": [question.canonical() for question in result.questions]})
+            return
+        counts = "，".join(f"{banks.TYPE_NAMES[kind]} {n}" for kind, n in result.counts().items() if n)
+        if stored:
+            click.echo(f"已导入题库 {stored.id}「{stored.name}」：{len(result.questions)} 道题（{counts}）。")
+        else:
+            click.echo(f"检查通过：{len(result.questions)} 道题（{counts}），未写入（--dry-run）。")
+
+
+@main.command("list-banks", help="List question banks with their question counts.")
+@click.option("--json", "as_json", is_flag=True)
+def list_banks(as_json: bool) -> None:
+    from contest.banks import bank_summaries
+
+    with app_runtime() as (_app, rt):
+        summaries = bank_summaries(rt.session)
+    if as_json:
+        echo_json([{"id": b["id"], "name": b["name"], "questions": b["questions"]} for b in summaries])
+        return
+    for bank in summaries:
+        kinds = " ".join(f"{kind}={n}" for kind, n in bank["by_type"].items())
+        click.echo(f"{bank['id']:>4}  {bank['name']}  {bank['questions']} 题  ({kinds})")
+
+
+@main.command("import-units", help="Import units with their headcount (单位名称, 职工人数, optional 上级单位).")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--json", "as_json", is_flag=True)
+def import_units(path: str, as_json: bool) -> None:
+    from pathlib import Path
+
+    from contest.banks import TableFileError, read_units, store_units
+
+    with app_runtime() as (_app, rt):
+        try:
+            units, faults = read_units(_read_file(path), Path(path).name)
+        except TableFileError as error:
+            fail([error.message])
+        if faults:
+            fail([str(fault) for fault in faults] + [f"共 {len(faults)} 处问题，未导入任何单位。"])
+        added, updated = store_units(rt.session, units)
+    if as_json:
+        echo_json({"units": len(units), "added": added, "updated": updated})
+    else:
+        click.echo(f"单位 {len(units)} 个：新增 {added} 个，更新 {updated} 个。")
+
+
+@main.command("write-template", help="Write the blank organizer template (题库导入模板.xlsx).")
+@click.argument("path", type=click.Path(dir_okay=False), default="题库导入模板.xlsx")
+def write_template(path: str) -> None:
+    from contest.banks import build_template
+
+    with open(path, "wb") as handle:
+        handle.write(build_template())
+    click.echo(f"已写入 {path}")
+
+
 def _parse_time(value: str | None, field: str):
     from datetime import datetime
 
@@ -119,16 +221,18 @@ def create_contest_cmd(title, bank_id, paper, time_limit, attempts_per_day, star
                 roster_only=bool(roster), review_after_submit=review, ranking_mode=ranking_mode,
                 partial_credit=partial_credit,
             )
-            contest = create_contest(rt.session, settings)
-            if roster:
-                from contest.play.roster import import_roster
+            people = None
+            if roster:  # read it first: a faulty roster creates no contest
+                from contest.play.roster import read_roster, store_roster
 
-                with open(roster, "rb") as handle:
-                    count = import_roster(rt.session, contest.id, handle.read(), roster)
+                people = read_roster(rt.session, _read_file(roster), roster)
+            contest = create_contest(rt.session, settings)
+            if people:
+                count = store_roster(rt.session, contest.id, people)
                 click.echo(f"名单 {count} 人已导入。", err=as_json)
         except ContestError as error:
             rt.session.rollback()
-            fail([error.message])
+            fail(error.message.splitlines())
         if as_json:
             echo_json({"id": contest.id})
         else:
@@ -157,6 +261,7 @@ def rebuild_state(cid: int) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, type=int, show_default=True)
 def serve(host: str, port: int) -> None:
+    from contest.play import game_live
     from contest.play.live import start_background_tasks
 
     with app_runtime() as (app, _rt):
