@@ -1,0 +1,294 @@
+"""The staff workbook, one function per sheet, streamed with openpyxl's write-only mode.
+
+Times are China Standard Time written as Excel date serials (Excel has no time zones);
+durations are Excel time fractions shown as mm:ss; rates are fractions shown as percent.
+All text passes through safe_cells, so no cell can become a formula.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import datetime
+from typing import IO
+
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.chart import BarChart, Reference
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+
+from contest.play.contests import RANKING_MODES
+from contest.reports import awards
+from contest.reports.figures import CST_OFFSET, Figures, unit_totals
+from contest.reports.safe_cells import clean_text, text_cell
+
+PERCENT, DURATION, MOMENT, DECIMAL = "0.0%", "[mm]:ss", "yyyy-mm-dd hh:mm:ss", "0.00"
+HEADER_FONT = Font(bold=True)
+HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+TOTAL_FONT = Font(bold=True)
+EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+DAY_MS = 86_400_000
+TYPE_NAMES = {"single": "单选", "multiple": "多选", "judge": "判断", "fill": "填空"}
+CHART_UNITS = 20
+
+
+def excel_moments(moments: pd.Series) -> list[float | None]:
+    """UTC moments → Excel serials of the same moment in China Standard Time."""
+    if moments.empty:
+        return []
+    local = moments.dt.tz_convert(None) + CST_OFFSET
+    serials = (local - EXCEL_EPOCH) / pd.Timedelta(days=1)
+    return [None if pd.isna(v) else float(v) for v in serials]
+
+
+def excel_moment(when: datetime) -> float:
+    return float(excel_moments(pd.Series([pd.Timestamp(when)]).dt.tz_convert("UTC"))[0])
+
+
+def _cell(ws: WriteOnlyWorksheet, value: object, number_format: str | None = None,
+          font: Font | None = None) -> WriteOnlyCell:
+    cell = WriteOnlyCell(ws, value)
+    if number_format:
+        cell.number_format = number_format
+    if font:
+        cell.font = font
+    return cell
+
+
+def _sheet(wb: Workbook, title: str, columns: list[tuple[str, float]]) -> WriteOnlyWorksheet:
+    """A sheet with Chinese headers, column widths and a frozen header row."""
+    ws = wb.create_sheet(title)
+    for index, (_, width) in enumerate(columns, start=1):
+        ws.column_dimensions[get_column_letter(index)].width = width
+    ws.freeze_panes = "A2"
+    header = []
+    for name, _ in columns:
+        cell = _cell(ws, name, font=HEADER_FONT)
+        cell.fill = HEADER_FILL
+        cell.alignment = Alignment(horizontal="center", vertical="center")
+        header.append(cell)
+    ws.append(header)
+    return ws
+
+
+def _filter(ws: WriteOnlyWorksheet, columns: int, rows: int) -> None:
+    ws.auto_filter.ref = f"A1:{get_column_letter(columns)}{rows + 1}"
+
+
+def _texts(ws: WriteOnlyWorksheet, values: Iterable) -> list:
+    return [text_cell(ws, v) if isinstance(v, str) else v for v in values]
+
+
+def sheet_summary(wb: Workbook, fig: Figures, rules: awards.AwardRules, exported_at: datetime) -> None:
+    c, ranked = fig.contest, fig.standings
+    ws = _sheet(wb, "汇总", [("项目", 22), ("内容", 70)])
+    total = unit_totals(fig.unit_rows)
+    rows = [
+        ("竞赛名称", c.title, None), ("竞赛编号", c.id, None),
+        ("开始时间", excel_moment(c.starts_at), MOMENT), ("结束时间", excel_moment(c.ends_at), MOMENT),
+        ("排名方式", RANKING_MODES.get(c.ranking_mode, c.ranking_mode) + "；得分高者在前，得分相同用时短者在前，仍相同先完成者在前", None),
+        ("单位数", len(fig.units), None), ("职工总数", total["headcount"], None),
+        ("报名人数", len(fig.entrants), None), ("参与人数", len(ranked), None),
+        ("总参与率", total["rate"], PERCENT), ("完成答卷数", len(fig.attempts), None),
+        ("提交答案数", fig.answers, None),
+        ("平均最高分" if c.ranking_mode == "best" else "平均累计得分",
+         float(ranked["score"].mean()) if len(ranked) else 0.0, DECIMAL),
+        ("导出时间", excel_moment(exported_at), MOMENT),
+        ("说明", "时间均为北京时间；数据取自数据库记录（非实时缓存）。", None),
+    ]
+    rows += [("奖项规则", tier.describe(), None) for tier in rules.tiers] or [("奖项规则", "未设置", None)]
+    rows.append(("优秀组织奖规则", rules.org.describe() if rules.org else "未设置", None))
+    if any(t.draw is not None for t in rules.tiers):
+        rows.append(("抽签方法", "每位符合条件者的抽签值 = SHA-256(\"种子:编号\") 的十六进制，取最小的 N 个中签；"
+                              "名单与抽签值见「抽奖记录」。", None))
+    for label, value, number_format in rows:
+        cell = _cell(ws, value, number_format) if number_format else text_cell(ws, value) if isinstance(value, str) else value
+        ws.append([label, cell])
+
+
+UNIT_COLUMNS = [("排名", 7), ("单位名称", 30), ("上级单位", 20), ("职工人数", 10), ("参与人数", 10), ("参与率", 10),
+                ("答题次数", 10), ("人均答题次数", 13), ("平均最高分", 12), ("满分人数", 10)]
+
+
+def sheet_units(wb: Workbook, fig: Figures) -> None:
+    ws = _sheet(wb, "单位参与情况", UNIT_COLUMNS)
+    u = fig.unit_rows
+    for row in zip(u["rank"].tolist(), u["name"].tolist(), u["parent_name"].tolist(), u["headcount"].tolist(),
+                   u["participants"].tolist(), u["rate"].tolist(), u["attempts"].tolist(),
+                   u["attempts_per_person"].tolist(), u["avg_best"].tolist(), u["full_marks"].tolist(), strict=True):
+        ws.append([row[0], text_cell(ws, row[1]), text_cell(ws, row[2]), row[3], row[4], _cell(ws, row[5], PERCENT),
+                   row[6], _cell(ws, row[7], DECIMAL), _cell(ws, row[8], DECIMAL), row[9]])
+    total = unit_totals(u)
+    # Below the filtered range, so sorting the units never moves the totals.
+    ws.append([_cell(ws, "合计", font=TOTAL_FONT), None, None, total["headcount"], total["participants"],
+               _cell(ws, total["rate"], PERCENT), total["attempts"], _cell(ws, total["attempts_per_person"], DECIMAL),
+               _cell(ws, total["avg_best"], DECIMAL), total["full_marks"]])
+    _filter(ws, len(UNIT_COLUMNS), len(u))
+    if len(u):
+        ws.add_chart(_rate_chart(ws, min(CHART_UNITS, len(u))), "L2")
+
+
+def _rate_chart(ws: WriteOnlyWorksheet, count: int) -> BarChart:
+    chart = BarChart()
+    chart.type = "bar"  # horizontal bars: long unit names stay readable
+    chart.title = f"参与率前 {count} 名单位"
+    chart.add_data(Reference(ws, min_col=6, min_row=1, max_row=count + 1), titles_from_data=True)
+    chart.set_categories(Reference(ws, min_col=2, min_row=2, max_row=count + 1))
+    chart.legend = None
+    chart.x_axis.scaling.orientation = "maxMin"  # rank 1 at the top
+    chart.x_axis.delete = False
+    chart.y_axis.delete = False
+    chart.y_axis.number_format = "0%"
+    chart.y_axis.scaling.min = 0
+    chart.height, chart.width = max(7.5, 0.6 * count + 2), 18
+    return chart
+
+
+def _score_label(fig: Figures) -> str:
+    return "累计得分" if fig.contest.ranking_mode == "daily_sum" else "最高分"
+
+
+def _people_rows(ws: WriteOnlyWorksheet, ranked: pd.DataFrame, award: pd.Series, extra_attempts: bool):
+    durations = (ranked["duration_ms"].astype("float64") / DAY_MS).tolist()
+    columns = [ranked["rank"].tolist(), ranked["name"].tolist(), ranked["unit"].tolist(), ranked["phone"].tolist(),
+               ranked["score"].tolist(), durations, excel_moments(ranked["finished_at"]),
+               ranked["attempts"].tolist(), award.tolist()]
+    for rank, name, unit, phone, score, duration, finished, tries, prize in zip(*columns, strict=True):
+        row = [rank, text_cell(ws, name), text_cell(ws, unit), text_cell(ws, phone), score,
+               _cell(ws, duration, DURATION), _cell(ws, finished, MOMENT)]
+        row += [tries, text_cell(ws, prize)] if extra_attempts else [text_cell(ws, prize)]
+        ws.append(row)
+
+
+def sheet_winners(wb: Workbook, fig: Figures, rules: awards.AwardRules, award: pd.Series) -> None:
+    columns = [("名次", 7), ("姓名", 12), ("单位", 30), ("手机号", 14), (_score_label(fig), 10), ("用时", 9),
+               ("完成时间", 20), ("奖项", 12)]
+    ws = _sheet(wb, "获奖名单", columns)
+    order = {tier.name: number for number, tier in enumerate(rules.tiers)}
+    won = award[award != ""]
+    ranked = fig.standings.loc[won.index].assign(tier=won.map(order))
+    ranked = ranked.sort_values(["tier", "rank"], kind="mergesort")
+    _people_rows(ws, ranked, award.loc[ranked.index], extra_attempts=False)
+    _filter(ws, len(columns), len(ranked))
+
+
+def sheet_ranking(wb: Workbook, fig: Figures, award: pd.Series) -> None:
+    columns = [("名次", 7), ("姓名", 12), ("单位", 30), ("手机号", 14), (_score_label(fig), 10), ("用时", 9),
+               ("完成时间", 20), ("答题次数", 10), ("奖项", 12)]
+    ws = _sheet(wb, "成绩排名", columns)
+    _people_rows(ws, fig.standings, award, extra_attempts=True)
+    _filter(ws, len(columns), len(fig.standings))
+
+
+def sheet_org(wb: Workbook, ranked_units: pd.DataFrame, rule: awards.OrgRule | None) -> None:
+    columns = [("排名", 7), ("单位名称", 30), ("上级单位", 20), ("职工人数", 10), ("参与人数", 10), ("参与率", 10),
+               ("平均最高分", 12), ("人均答题次数", 13)]
+    weighted = bool(rule and rule.weights)
+    if weighted:
+        columns += [("参与率得分", 11), ("成绩得分", 10), ("活跃得分", 10), ("综合得分", 10)]
+    columns.append(("评定结果", 12))
+    ws = _sheet(wb, awards.ORG_AWARD_NAME, columns)
+    for row in ranked_units.itertuples(index=False):
+        cells = [row.org_rank, text_cell(ws, row.name), text_cell(ws, row.parent_name), row.headcount,
+                 row.participants, _cell(ws, row.rate, PERCENT), _cell(ws, row.avg_best, DECIMAL),
+                 _cell(ws, row.attempts_per_person, DECIMAL)]
+        if weighted:
+            cells += [_cell(ws, row.coverage, "0.000"), _cell(ws, row.scores, "0.000"),
+                      _cell(ws, row.activity, "0.000"), _cell(ws, row.composite, "0.000")]
+        cells.append(awards.ORG_AWARD_NAME if row.awarded else None)
+        ws.append(cells)
+    _filter(ws, len(columns), len(ranked_units))
+
+
+ATTEMPT_COLUMNS = [("答卷编号", 10), ("姓名", 12), ("手机号", 14), ("单位", 30), ("得分", 8), ("满分", 8),
+                   ("答对题数", 10), ("用时", 9), ("开始时间", 20), ("完成时间", 20)]
+
+
+def sheet_attempts(wb: Workbook, fig: Figures) -> None:
+    ws = _sheet(wb, "答题明细", ATTEMPT_COLUMNS)
+    people = fig.entrants.merge(fig.units[["unit_id", "name"]].rename(columns={"name": "unit"}), on="unit_id",
+                                how="left")
+    a = fig.attempts.sort_values(["finished_at", "attempt_id"], kind="mergesort")
+    a = a.merge(people, on="entrant_id", how="left", sort=False)
+    columns = [a["attempt_id"].tolist(), a["name"].tolist(), a["phone"].tolist(), a["unit"].tolist(),
+               a["score"].tolist(), a["max_score"].tolist(), a["correct"].tolist(),
+               (a["duration_ms"].astype("float64") / DAY_MS).tolist(), excel_moments(a["started_at"]),
+               excel_moments(a["finished_at"])]
+    for aid, name, phone, unit, score, top, right, duration, started, finished in zip(*columns, strict=True):
+        ws.append([aid, text_cell(ws, name), text_cell(ws, phone), text_cell(ws, unit), score, top, right,
+                   _cell(ws, duration, DURATION), _cell(ws, started, MOMENT), _cell(ws, finished, MOMENT)])
+    _filter(ws, len(ATTEMPT_COLUMNS), len(a))
+
+
+def answer_label(qtype: str, value: object, options: list[str]) -> str:
+    """An answer as staff read it: B（乙）, 正确 / 错误, or the text typed."""
+    if value is None:
+        return "（未作答）"
+    if qtype == "judge":
+        return "正确" if value is True else "错误" if value is False else str(value)
+    if qtype in ("single", "multiple") and isinstance(value, list):
+        texts = []
+        for letter in value:
+            index = ord(str(letter)[:1] or "?") - ord("A")
+            texts.append(f"{letter}（{options[index]}）" if 0 <= index < len(options) else str(letter))
+        return "、".join(texts)
+    if isinstance(value, list):
+        return " / ".join(map(str, value))
+    return str(value)
+
+
+QUESTION_COLUMNS = [("题目编号", 10), ("题型", 7), ("分类", 12), ("题干", 50), ("正确答案", 20), ("抽中次数", 10),
+                    ("答对次数", 10), ("正确率", 9), ("最常选错误答案", 22), ("选择人次", 10), ("提示", 26)]
+
+
+def sheet_questions(wb: Workbook, fig: Figures) -> None:
+    ws = _sheet(wb, "题目分析", QUESTION_COLUMNS)
+    q = fig.questions
+    for row in q.itertuples(index=False):
+        wrong = answer_label(row.type, json.loads(row.wrong_answer), row.options) \
+            if isinstance(row.wrong_answer, str) else None
+        ws.append([row.question_id, TYPE_NAMES.get(row.type, row.type), text_cell(ws, row.category),
+                   text_cell(ws, row.stem), text_cell(ws, answer_label(row.type, row.answer, row.options)),
+                   row.drawn, row.correct, _cell(ws, row.rate, PERCENT), text_cell(ws, wrong),
+                   int(row.wrong_count) if wrong else None, "正确率低于20%，请核对答案" if row.suspect else None])
+    _filter(ws, len(QUESTION_COLUMNS), len(q))
+
+
+DRAW_COLUMNS = [("奖项", 10), ("种子", 20), ("名次", 7), ("编号", 9), ("姓名", 12), ("单位", 30), ("得分", 8),
+                ("抽签值", 68), ("是否中签", 10)]
+
+
+def sheet_draws(wb: Workbook, draws: list[awards.Draw]) -> None:
+    ws = _sheet(wb, "抽奖记录", DRAW_COLUMNS)
+    rows = 0
+    for draw in draws:
+        e = draw.eligible
+        for rank, entrant_id, name, unit, score, ticket, won in zip(
+                e["rank"].tolist(), e["entrant_id"].tolist(), e["name"].tolist(), e["unit"].tolist(),
+                e["score"].tolist(), e["ticket"].tolist(), e["won"].tolist(), strict=True):
+            ws.append([text_cell(ws, draw.tier.name), text_cell(ws, draw.tier.seed), rank, entrant_id,
+                       text_cell(ws, name), text_cell(ws, unit), score, ticket, "中签" if won else None])
+            rows += 1
+    _filter(ws, len(DRAW_COLUMNS), rows)
+
+
+def write_workbook(fig: Figures, target: str | IO[bytes], exported_at: datetime) -> None:
+    """Every sheet, in the order staff read them."""
+    rules = awards.rules_of(fig.contest)
+    award, draws = awards.assign_tiers(fig.standings, rules)
+    wb = Workbook(write_only=True)
+    wb.properties.title = clean_text(fig.contest.title)
+    wb.properties.creator = "竞答"
+    sheet_summary(wb, fig, rules, exported_at)
+    sheet_units(wb, fig)
+    sheet_winners(wb, fig, rules, award)
+    sheet_org(wb, awards.org_ranking(fig.unit_rows, rules.org), rules.org)
+    sheet_ranking(wb, fig, award)
+    sheet_attempts(wb, fig)
+    sheet_questions(wb, fig)
+    if draws:
+        sheet_draws(wb, draws)
+    wb.save(target)
