@@ -261,7 +261,6 @@ def rebuild_state(cid: int) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, type=int, show_default=True)
 def serve(host: str, port: int) -> None:
-    from contest.play import game_live
     from contest.play.live import start_background_tasks
 
     with app_runtime() as (app, _rt):
