@@ -49,9 +49,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     )
     app.extensions["jd.socketio"] = socketio
 
-    from contest.play import live
+    from contest.play import game_live, live
     from contest.web import register_blueprints
 
     register_blueprints(app)
     live.register(socketio)
+    game_live.register(socketio)
     return app

@@ -213,3 +213,76 @@ class ExportLog(Base):
     contest_id: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_utcnow)
     via: Mapped[str] = mapped_column(String(16), default="admin")  # admin | cli
+
+
+class Game(Base):
+    """A live game (现场竞赛): one host, a PIN room, questions played in step on a big screen.
+
+    Redis holds the running clock; these columns are enough to resume after a restart.
+    """
+
+    __tablename__ = "games"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pin: Mapped[str] = mapped_column(String(6), index=True)
+    title: Mapped[str] = mapped_column(String(200), default="现场竞赛")
+    bank_id: Mapped[int] = mapped_column(ForeignKey("banks.id"))
+    # [{"qid": 12, "points": 1 | 2, "buzzer": false}, ...] in play order; points is the multiplier.
+    questions: Mapped[list] = mapped_column(JSON)
+    seconds: Mapped[int] = mapped_column(Integer, default=20)
+    scoring: Mapped[str] = mapped_column(String(8), default="speed")  # speed | plain
+    streak_bonus: Mapped[bool] = mapped_column(Boolean, default=False)
+    unit_ranking: Mapped[str] = mapped_column(String(8), default="avg")  # avg | sum
+    max_players: Mapped[int] = mapped_column(Integer, default=5000)
+    # Names on the big screen and in frames are masked (张*) unless the host turns it off (nicknames).
+    mask_names: Mapped[bool] = mapped_column(Boolean, default=True)
+    host_token_hash: Mapped[str] = mapped_column(String(64))
+    # lobby | question | result | over
+    state: Mapped[str] = mapped_column(String(12), default="lobby")
+    current_index: Mapped[int] = mapped_column(Integer, default=-1)
+    question_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    deadline: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set while the clock is paused: what was left of the question's time.
+    paused_left_ms: Mapped[int | None] = mapped_column(Integer)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("admin_users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    bank: Mapped[Bank] = relationship()
+
+
+class GamePlayer(Base):
+    """A seat in a game: the token (hashed) lets the same phone rejoin the same seat."""
+
+    __tablename__ = "game_players"
+    __table_args__ = (Index("ix_game_player_game", "game_id", "removed"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    game_id: Mapped[int] = mapped_column(ForeignKey("games.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(64))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # Totals settled from the answer rows at the end (Redis keeps the running board).
+    score: Mapped[int] = mapped_column(Integer, default=0)
+    correct: Mapped[int] = mapped_column(Integer, default=0)
+    removed: Mapped[bool] = mapped_column(Boolean, default=False)
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_utcnow)
+    client_address: Mapped[str | None] = mapped_column(String(64))
+    unit: Mapped[Unit | None] = relationship()
+
+
+class GameAnswer(Base):
+    """One player's answer (or buzz) to one question of a game, with the points it earned."""
+
+    __tablename__ = "game_answers"
+    __table_args__ = (UniqueConstraint("player_id", "question_index", name="uq_game_answer"),
+                      Index("ix_game_answer_game", "game_id", "question_index"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    game_id: Mapped[int] = mapped_column(ForeignKey("games.id", ondelete="CASCADE"))
+    player_id: Mapped[int] = mapped_column(ForeignKey("game_players.id", ondelete="CASCADE"))
+    question_index: Mapped[int] = mapped_column(Integer)
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id"))
+    # Canonical form (bank letters, true/false); for a buzzer question {"buzz": order}.
+    answer: Mapped[object] = mapped_column(JSON)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    elapsed_ms: Mapped[int] = mapped_column(Integer)
+    is_correct: Mapped[bool | None] = mapped_column(Boolean)
+    points: Mapped[int] = mapped_column(Integer, default=0)

@@ -17,6 +17,18 @@ Redis Cluster slot):
     jd:deadlines                      zset    "<cid>:<aid>" of open attempts -> deadline ms (the finisher's queue)
     jd:live:dirty                     set     contest ids whose board or stats changed since the last push
     jd:{limits}:<scope>:<sha256>      string  tries in the current window (login_user, login_addr), expires with it
+    jd:gamepin:<pin>                  string  game id of a live game (expires an hour after it is over)
+    jd:{g<gid>}:game                  hash    state, index, deadline_ms, paused_left_ms, buzzer, players, count
+    jd:{g<gid>}:players               hash    player id -> JSON {name (masked), unit, unit_id}
+    jd:{g<gid>}:tokens                hash    sha256 of a player token -> player id
+    jd:{g<gid>}:scores                zset    player id -> points (the game's board)
+    jd:{g<gid>}:streaks               hash    player id -> "<run>:<index of the last correct answer>"
+    jd:{g<gid>}:answers:<index>       hash    player id -> JSON {a, p, c, ms}: the one answer taken in time
+    jd:{g<gid>}:buzz:<index>          zset    player id -> arrival sequence (the buzz order)
+    jd:{g<gid>}:buzzseq               string  the game's buzz sequence counter
+    jd:{g<gid>}:judged:<index>        hash    player id -> 1 right / 0 wrong (buzzers the host judged)
+    jd:{g<gid>}:lock                  string  lock held by host actions and the closer
+    jd:games:deadlines                zset    game id -> deadline ms of its open question (the closer's queue)
 """
 
 from __future__ import annotations
@@ -26,6 +38,7 @@ import redis
 from contest.state import keys
 from contest.state.attempts import AttemptCache
 from contest.state.boards import Boards, Standing
+from contest.state.games import GameState
 from contest.state.limits import Limits
 from contest.state.live import LiveQueue
 
@@ -41,3 +54,4 @@ class State:
         self.attempts = AttemptCache(client)
         self.live = LiveQueue(client)
         self.limits = Limits(client)
+        self.games = GameState(client)

@@ -78,3 +78,63 @@ def limit(scope: str, subject: str) -> str:
     """
     digest = hashlib.sha256(subject.encode("utf-8")).hexdigest()[:32]
     return f"{PREFIX}:{{limits}}:{scope}:{digest}"
+
+
+def _game(gid: int) -> str:
+    return f"{PREFIX}:{{g{gid}}}"
+
+
+def game_pin(pin: str) -> str:
+    """PIN → game id, for games not yet over (and a while after, so phones can see the podium)."""
+    return f"{PREFIX}:gamepin:{pin}"
+
+
+def game(gid: int) -> str:
+    return f"{_game(gid)}:game"
+
+
+def game_players(gid: int) -> str:
+    return f"{_game(gid)}:players"
+
+
+def game_tokens(gid: int) -> str:
+    return f"{_game(gid)}:tokens"
+
+
+def game_scores(gid: int) -> str:
+    return f"{_game(gid)}:scores"
+
+
+def game_streaks(gid: int) -> str:
+    return f"{_game(gid)}:streaks"
+
+
+def game_answers(gid: int, index: int) -> str:
+    return f"{_game(gid)}:answers:{index}"
+
+
+def game_buzz(gid: int, index: int) -> str:
+    return f"{_game(gid)}:buzz:{index}"
+
+
+def game_buzz_seq(gid: int) -> str:
+    return f"{_game(gid)}:buzzseq"
+
+
+def game_judged(gid: int, index: int) -> str:
+    return f"{_game(gid)}:judged:{index}"
+
+
+def game_lock(gid: int) -> str:
+    return f"{_game(gid)}:lock"
+
+
+def game_keys(gid: int, count: int) -> list[str]:
+    """Every key of one game (the PIN key aside), for a rebuild from SQL."""
+    per_question = [k for i in range(count) for k in (game_answers(gid, i), game_buzz(gid, i), game_judged(gid, i))]
+    return [game(gid), game_players(gid), game_tokens(gid), game_scores(gid), game_streaks(gid),
+            game_buzz_seq(gid), *per_question]
+
+
+def game_deadlines() -> str:
+    return f"{PREFIX}:games:deadlines"

@@ -1,0 +1,323 @@
+"""Live games (现场竞赛): create a game from a bank, seat players by PIN, take answers and buzzes.
+
+The server's deadline owns the clock. An answer is taken by one Redis script (open question,
+before the deadline, once per player), written to SQL, and only then acknowledged. Host
+actions and closing live in `game_flow`; what the room sees in `game_views`.
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from contest.clock import iso, to_ms
+from contest.errors import BadInput, Conflict, Forbidden, NotFound, TooMany, Unauthorized
+from contest.models import Bank, Game, GameAnswer, GamePlayer, Unit
+from contest.play import game_record, game_views, papers, scoring
+from contest.play.entry import hash_token
+from contest.play.game_views import Emit, Outcome
+from contest.runtime import Runtime
+from contest.state.games import CLOSED, NOT_BUILT, REPEATED, WRONG_KIND
+
+PLAYABLE = ("single", "multiple", "judge")  # phones show options only, so no fill-in questions
+MAX_NAME = 20
+MAX_QUESTIONS = 100
+SCORING = ("speed", "plain")
+_rng = random.SystemRandom()
+
+# Joins: (limit, window_s). Wrong PINs per address stop walking the PIN space; the per-address
+# and per-PIN allowances are sized for a hall of workers behind one NAT address.
+JOIN_ALLOWANCES = {"bad_pin": (60, 600), "join_addr": (5000, 600), "join_pin": (6000, 600)}
+
+
+@dataclass
+class GameSettings:
+    bank_id: int
+    seconds: int = 20
+    count: int | None = None                 # draw this many playable questions at random ...
+    question_ids: list[int] | None = None    # ... or play these, in this order
+    scoring: str = "speed"
+    streak_bonus: bool = False
+    unit_ranking: str = "avg"
+    title: str = "现场竞赛"
+    doubled: set[int] = field(default_factory=set)   # 1-based positions worth double points
+    buzzer: set[int] = field(default_factory=set)    # 1-based positions played as buzzer rounds
+    mask_names: bool = True
+    max_players: int = 5000
+    created_by: int | None = None
+
+
+def _pick(rt: Runtime, settings: GameSettings) -> list[int]:
+    bank = papers.BANKS.questions(rt.session, settings.bank_id)
+    playable = sorted(q.id for q in bank.values() if q.type in PLAYABLE)
+    if settings.question_ids:
+        for qid in settings.question_ids:
+            if qid not in bank:
+                raise BadInput(f"题目 {qid} 不在所选题库中。", field="questions")
+            if bank[qid].type not in PLAYABLE:
+                raise BadInput(f"题目 {qid} 是填空题，现场竞赛只能用选择题和判断题。", field="questions")
+        return list(settings.question_ids)
+    count = settings.count or 0
+    if count < 1:
+        raise BadInput("请填写题数（至少 1 道）。", field="questions")
+    if count > len(playable):
+        raise BadInput(f"题库中可用于现场竞赛的选择题和判断题只有 {len(playable)} 道。", field="questions")
+    return _rng.sample(playable, count)
+
+
+def create_game(rt: Runtime, settings: GameSettings) -> tuple[Game, str]:
+    """A new game in the lobby, its PIN reserved among live games; returns (game, host_token)."""
+    if rt.session.get(Bank, settings.bank_id) is None:
+        raise BadInput("所选题库不存在。", field="bank")
+    if not 5 <= settings.seconds <= 600:
+        raise BadInput("每题时间应在 5 到 600 秒之间。", field="seconds")
+    if settings.scoring not in SCORING:
+        raise BadInput("计分方式应为 speed（按速度）或 plain（只计对错）。", field="scoring")
+    if settings.unit_ranking not in ("avg", "sum"):
+        raise BadInput("单位排名方式应为 avg（平均分）或 sum（总分）。", field="unit_ranking")
+    qids = _pick(rt, settings)
+    if len(qids) > MAX_QUESTIONS:
+        raise BadInput(f"一场现场竞赛最多 {MAX_QUESTIONS} 道题。", field="questions")
+    for label, positions in (("翻倍题", settings.doubled), ("抢答题", settings.buzzer)):
+        if any(not 1 <= p <= len(qids) for p in positions):
+            raise BadInput(f"{label}题号应在 1 到 {len(qids)} 之间。", field="doubled" if label == "翻倍题" else "buzzer")
+    questions = [{"qid": qid, "points": 2 if i + 1 in settings.doubled else 1, "buzzer": i + 1 in settings.buzzer}
+                 for i, qid in enumerate(qids)]
+    host_token = secrets.token_urlsafe(24)
+    title = " ".join((settings.title or "").split())[:200] or "现场竞赛"
+    game = Game(pin="------", title=title, bank_id=settings.bank_id, questions=questions, seconds=settings.seconds,
+                scoring=settings.scoring, streak_bonus=settings.streak_bonus, unit_ranking=settings.unit_ranking,
+                max_players=settings.max_players, mask_names=settings.mask_names,
+                host_token_hash=hash_token(host_token), created_by=settings.created_by)
+    rt.session.add(game)
+    rt.session.flush()
+    for _ in range(200):
+        pin = f"{_rng.randrange(10**6):06d}"
+        if rt.state.games.claim_pin(pin, game.id):
+            break
+    else:
+        raise Conflict("暂时无法分配 PIN 码，请稍后再试。", code="no_pin")
+    game.pin = pin
+    rt.session.commit()
+    game_record.rebuild(rt, game)
+    return game, host_token
+
+
+# Finding games and players -------------------------------------------------------------------
+
+def _pin_text(pin: object) -> str:
+    text = str(pin or "").strip()
+    if len(text) != 6 or not text.isdigit():
+        raise BadInput("PIN 码应为 6 位数字。", code="bad_pin", field="pin")
+    return text
+
+
+def find_game(rt: Runtime, pin: object) -> Game:
+    """The live game behind a PIN (its Redis state rebuilt from SQL if lost), or 404."""
+    pin = _pin_text(pin)
+    gid = rt.state.games.game_for_pin(pin)
+    game = rt.session.get(Game, gid) if gid else None
+    if game is None:
+        game = rt.session.scalar(select(Game).where(Game.pin == pin, Game.state != "over").order_by(Game.id.desc()))
+    if game is None:
+        raise NotFound("没有找到这个 PIN 码对应的现场竞赛。", code="game_not_found")
+    ensure_built(rt, game)
+    return game
+
+
+def ensure_built(rt: Runtime, game: Game) -> dict:
+    info = rt.state.games.info(game.id)
+    if not info:
+        game_record.rebuild(rt, game)
+        info = rt.state.games.info(game.id)
+    return info
+
+
+def _player(rt: Runtime, game: Game, token: object) -> int:
+    if not isinstance(token, str) or not token:
+        raise Unauthorized("请先加入游戏。", code="no_token")
+    pid = rt.state.games.player_for_token(game.id, hash_token(token))
+    if pid is None:
+        raise Unauthorized("座位已失效（可能已被主持人移出），请重新加入。", code="bad_token")
+    return pid
+
+
+def _clean_name(name: object) -> str:
+    if not isinstance(name, str) or not name.strip():
+        raise BadInput("请填写姓名。", field="name")
+    name = " ".join(name.split())
+    if len(name) > MAX_NAME:
+        raise BadInput(f"姓名不能超过 {MAX_NAME} 个字。", field="name")
+    return name
+
+
+def _take(rt: Runtime, scope: str, subject: str) -> bool:
+    limit, window = JOIN_ALLOWANCES[scope]
+    return rt.state.limits.take([(f"game_{scope}", subject)], limit, window)
+
+
+def join(rt: Runtime, pin: object, name: object, unit_id: object, address: str | None = None) -> Outcome:
+    """A new seat: {"player_id", "token"}; the host screens see the player arrive."""
+    address = address or "-"
+    if not _take(rt, "bad_pin", address):
+        raise TooMany("PIN 码错误次数过多，请稍后再试。", code="rate_limited")
+    game = find_game(rt, pin)
+    rt.state.limits.give_back("game_bad_pin", address)  # a right PIN does not count against the address
+    if not (_take(rt, "join_addr", address) and _take(rt, "join_pin", game.pin)):
+        raise TooMany("加入过于频繁，请稍后再试。", code="rate_limited")
+    if game.state == "over":
+        raise Forbidden("本场现场竞赛已结束。", code="game_over")
+    name = _clean_name(name)
+    unit = None
+    if unit_id not in (None, ""):
+        try:
+            unit = rt.session.get(Unit, int(unit_id))
+        except (TypeError, ValueError):
+            unit = None
+        if unit is None:
+            raise BadInput("所选单位不存在。", field="unit_id")
+    info = ensure_built(rt, game)
+    if int(info.get("players", 0)) >= game.max_players:
+        raise Forbidden("本场人数已满。", code="game_full")
+    token = secrets.token_urlsafe(24)
+    player = GamePlayer(game_id=game.id, name=name, unit_id=unit.id if unit else None, token_hash=hash_token(token),
+                        joined_at=rt.clock.now(), client_address=address[:64])
+    player.unit = unit
+    rt.session.add(player)
+    rt.session.commit()
+    public = game_record.public_player(game, player)
+    count = rt.state.games.add_player(game.id, player.id, player.token_hash, public)
+    joined = {"player_id": player.id, "name": public["name"], "unit": public["unit"], "count": count}
+    return Outcome({"player_id": player.id, "token": token},
+                   [Emit("game_player_joined", joined, game_views.host_room(game.id))])
+
+
+def seat(rt: Runtime, pin: object, token: object) -> tuple[Game, int]:
+    """(game, player id) for a PIN and a player token, or an error."""
+    game = find_game(rt, pin)
+    return game, _player(rt, game, token)
+
+
+def snapshot(rt: Runtime, game: Game, pid: int | None) -> dict:
+    """Where the game stands, for a player rejoining (pid) or a host screen (None)."""
+    info = ensure_built(rt, game)
+    state, index = info["state"], int(info["index"])
+    body: dict = {"state": state, "index": index, "count": len(game.questions), "title": game.title,
+                  "server_time": iso(rt.clock.now()), "players": int(info.get("players", 0)),
+                  "answered": False, "score": 0}
+    buzzer = state == "question" and bool(game.questions[index].get("buzzer"))
+    if pid is not None:
+        public = rt.state.games.player(game.id, pid) or {}
+        body.update(player_id=pid, name=public.get("name"), unit=public.get("unit"),
+                    score=rt.state.games.score(game.id, pid), rank=rt.state.games.rank(game.id, pid))
+        if state == "question":
+            if buzzer:
+                body["answered"] = pid in rt.state.games.buzz_order(game.id, index)
+            else:
+                body["answered"] = rt.state.games.answer_of(game.id, index, pid) is not None
+    if state == "question":
+        question = game_views.question_body(rt, game, index, info)
+        body.update(question=question, deadline=question["deadline"], paused=question["paused"],
+                    left_ms=game_views.left_ms(rt, info), answer_count=rt.state.games.answer_count(game.id, index))
+        if buzzer:
+            body["buzz"] = game_views.buzz_rows(rt, game.id, index)
+    elif state == "result" and index >= 0:
+        body["result"] = game_views.result_body(rt, game, index)
+    elif state == "over":
+        body["over"] = game_views.over_body(rt, game)
+    return body
+
+
+def _points(game: Game, index: int, right: bool, left_ms: int, streak: int) -> int:
+    if not right:
+        return 0
+    multiplier = int(game.questions[index].get("points", 1))
+    if game.scoring == "plain":
+        points = game_views.FULL * multiplier
+    else:
+        total = game.seconds * 1000
+        points = round(multiplier * (game_views.HALF + game_views.HALF * min(left_ms, total) / total))
+    if game.streak_bonus:
+        points += 100 * min(streak, 5)  # Kahoot-like: +100 per answer in a row before this one, up to 500
+    return points
+
+
+def _refusal(code: int) -> Conflict:
+    if code == REPEATED:
+        return Conflict("本题已作答，不能重复提交。", code="already_answered")
+    if code == WRONG_KIND:
+        return Conflict("本题为抢答题，请按抢答按钮。", code="wrong_kind")
+    return Conflict("本题作答时间已过。", code="deadline_passed")
+
+
+def _index(value: object) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise BadInput("请指明题号。", field="index") from None
+
+
+def answer(rt: Runtime, pin: object, token: object, index: object, given: object) -> tuple[Outcome, bool]:
+    """{"accepted": true} once per player and question before the deadline; (outcome, all answered)."""
+    game, pid = seat(rt, pin, token)
+    index = _index(index)
+    info = ensure_built(rt, game)
+    if info.get("state") != "question" or int(info["index"]) != index:
+        raise _refusal(CLOSED)
+    question = game_views.bank_question(rt, game, index)
+    canonical = scoring.check_shape(question.type, len(question.options), given)
+    right, _ = scoring.mark(question.type, question.answer, canonical, 1, False)
+    now = rt.clock.now()
+    left = game_views.left_ms(rt, info)
+    points = _points(game, index, right, left, rt.state.games.streak(game.id, pid, index))
+    elapsed = max(0, game.seconds * 1000 - left)
+    record = {"a": canonical, "p": points, "c": 1 if right else 0, "ms": elapsed}
+    taken = rt.state.games.accept(game.id, index, pid, record, to_ms(now), game_record.GRACE_MS)
+    if taken == NOT_BUILT:
+        game_record.rebuild(rt, game)
+        taken = rt.state.games.accept(game.id, index, pid, record, to_ms(now), game_record.GRACE_MS)
+    if taken < 0:
+        raise _refusal(taken)
+    rt.session.add(GameAnswer(game_id=game.id, player_id=pid, question_index=index, question_id=question.id,
+                              answer=canonical, received_at=now, elapsed_ms=elapsed, is_correct=right,
+                              points=points))
+    try:
+        rt.session.commit()
+    except IntegrityError:  # the row is there already (a rebuild took it from SQL): still once
+        rt.session.rollback()
+    players = int(info.get("players", 0))
+    emits = []
+    if taken == players or taken % max(1, players // 50) == 0:  # a few dozen progress frames per question
+        emits.append(Emit("game_progress", {"index": index, "answered": taken, "players": players},
+                          game_views.host_room(game.id)))
+    return Outcome({"accepted": True}, emits), taken >= players
+
+
+def buzz(rt: Runtime, pin: object, token: object, index: object) -> Outcome:
+    """A buzz on a buzzer question: the place is fixed at arrival and the order shown to all."""
+    game, pid = seat(rt, pin, token)
+    index = _index(index)
+    ensure_built(rt, game)
+    now = rt.clock.now()
+    place = rt.state.games.buzz(game.id, index, pid, to_ms(now), game_record.GRACE_MS)
+    if place == WRONG_KIND:
+        raise Conflict("本题不是抢答题。", code="wrong_kind")
+    if place == REPEATED:
+        raise Conflict("您已抢答，请等待。", code="already_buzzed")
+    if place < 0:
+        raise _refusal(CLOSED)
+    started = to_ms(game.question_started_at) if game.question_started_at else to_ms(now)
+    question = game_views.bank_question(rt, game, index)
+    rt.session.add(GameAnswer(game_id=game.id, player_id=pid, question_index=index, question_id=question.id,
+                              answer={"buzz": place + 1}, received_at=now, elapsed_ms=max(0, to_ms(now) - started),
+                              is_correct=None, points=0))
+    try:
+        rt.session.commit()
+    except IntegrityError:
+        rt.session.rollback()
+    order = {"index": index, "order": game_views.buzz_rows(rt, game.id, index)}
+    return Outcome({"accepted": True, "place": place + 1}, [Emit("game_buzz", order, game_views.game_room(game.id))])
