@@ -1,12 +1,71 @@
-"""Pages for workers: contest home, entry, the quiz, the result, public leaderboards."""
+"""Pages for workers: contest list and home, the quiz, the result, the public leaderboards.
+
+The pages are shells driven by the participant API (contest/static/js); the server renders
+what it can show to anyone: the contest's rules and the masked public standings.
+"""
 
 from __future__ import annotations
 
 from flask import Blueprint, render_template
 
+from contest import runtime
+from contest.play import contests, ranking
+from contest.play.papers import TYPE_NAMES
+
 bp = Blueprint("participant", __name__)
+
+STATUS_NAMES = {"open": "进行中", "upcoming": "未开始", "closed": "已结束"}
+BOARD_SIZE = 50
+
+
+@bp.app_context_processor
+def _names() -> dict:
+    return {"status_names": STATUS_NAMES, "type_names": TYPE_NAMES}
+
+
+def _contest(cid: int):
+    rt = runtime.current()
+    contest = contests.get_contest(rt.session, cid)
+    return rt, contest, contests.summary(contest, rt.clock.now())
 
 
 @bp.get("/")
 def index():
-    return render_template("play/index.html")
+    rt = runtime.current()
+    now = rt.clock.now()
+    listed = [contests.summary(c, now) for c in contests.listed_contests(rt.session, now)]
+    return render_template("play/index.html", contests=listed)
+
+
+@bp.get("/c/<int:cid>")
+def contest_home(cid: int):
+    _rt, contest, summary = _contest(cid)
+    return render_template("play/contest.html", contest=summary,
+                           review_after_submit=contest.review_after_submit,
+                           partial_credit=contest.partial_credit)
+
+
+@bp.get("/c/<int:cid>/play")
+def quiz(cid: int):
+    _rt, _contest_row, summary = _contest(cid)
+    return render_template("play/quiz.html", contest=summary)
+
+
+@bp.get("/c/<int:cid>/result/<int:aid>")
+def result(cid: int, aid: int):
+    _rt, _contest_row, summary = _contest(cid)
+    return render_template("play/result.html", contest=summary, aid=aid)
+
+
+@bp.get("/c/<int:cid>/board")
+def board(cid: int):
+    rt, contest, summary = _contest(cid)
+    initial = {"leaderboard": ranking.leaderboard(rt, contest, BOARD_SIZE), "stats": ranking.live_stats(rt, contest)}
+    return render_template("play/board.html", contest=summary, initial=initial, board_size=BOARD_SIZE)
+
+
+@bp.get("/c/<int:cid>/screen")
+def screen(cid: int):
+    rt, contest, summary = _contest(cid)
+    initial = {"leaderboard": ranking.leaderboard(rt, contest, 10), "stats": ranking.live_stats(rt, contest)}
+    return render_template("screen/dashboard.html", contest=summary, initial=initial)
