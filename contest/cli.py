@@ -257,6 +257,62 @@ def rebuild_state(cid: int) -> None:
         click.echo(f"已从数据库重建：参与 {stats['participants']} 人，答卷 {stats['attempts']} 份，未完成答卷 {reopened} 份。")
 
 
+def _positions(text: str | None, option: str) -> set[int]:
+    """'3,7' → {3, 7} (1-based question positions)."""
+    if not text:
+        return set()
+    parts = [p.strip() for p in text.replace("，", ",").split(",") if p.strip()]
+    if not all(p.isdigit() for p in parts):
+        raise click.BadParameter(f"“{text}”应为逗号分隔的题号，如 3,7。", param_hint=option)
+    return {int(p) for p in parts}
+
+
+@main.command("create-game", help="Create a live game (PIN room) from a bank; prints the PIN and the host link.")
+@click.option("--bank", "bank_id", required=True, type=int)
+@click.option("--questions", "count", type=int, help="draw this many single/multiple/judge questions")
+@click.option("--question-ids", help="or play these question ids, in this order (comma-separated)")
+@click.option("--seconds", required=True, type=int, help="seconds per question")
+@click.option("--scoring", type=click.Choice(["speed", "plain"]), default="speed", show_default=True)
+@click.option("--streak-bonus", is_flag=True, help="+100 per right answer in a row (up to +500)")
+@click.option("--double", help="positions worth double points, e.g. 5,10")
+@click.option("--buzzer", help="positions played as buzzer rounds (抢答), e.g. 3")
+@click.option("--unit-ranking", type=click.Choice(["avg", "sum"]), default="avg", show_default=True)
+@click.option("--nicknames", is_flag=True, help="show names unmasked (players type nicknames)")
+@click.option("--title", default="现场竞赛")
+@click.option("--base-url", default="http://127.0.0.1:5000", show_default=True, help="where the server is reached")
+@click.option("--json", "as_json", is_flag=True)
+def create_game_cmd(bank_id, count, question_ids, seconds, scoring, streak_bonus, double, buzzer, unit_ranking,
+                    nicknames, title, base_url, as_json) -> None:
+    from contest.errors import ContestError
+    from contest.play import games
+
+    ids = None
+    if question_ids:
+        _positions(question_ids, "--question-ids")  # refuses anything but numbers
+        ids = [int(p) for p in question_ids.replace("，", ",").split(",") if p.strip()]
+    with app_runtime() as (_app, rt):
+        try:
+            settings = games.GameSettings(
+                bank_id=bank_id, count=count, question_ids=ids, seconds=seconds, scoring=scoring,
+                streak_bonus=streak_bonus, doubled=_positions(double, "--double"),
+                buzzer=_positions(buzzer, "--buzzer"), unit_ranking=unit_ranking, mask_names=not nicknames,
+                title=title,
+            )
+            game, host_token = games.create_game(rt, settings)
+        except ContestError as error:
+            rt.session.rollback()
+            fail([error.message])
+        base = base_url.rstrip("/")
+        links = {"pin": game.pin, "host_token": host_token, "host_url": f"{base}/screen/game/{game.pin}#{host_token}",
+                 "join_url": f"{base}/g/{game.pin}"}
+        if as_json:
+            echo_json(links)
+        else:
+            click.echo(f"现场竞赛已创建，PIN 码 {game.pin}（{len(game.questions)} 题，每题 {seconds} 秒）。")
+            click.echo(f"主持大屏：{links['host_url']}")
+            click.echo(f"选手加入：{links['join_url']}")
+
+
 @main.command("serve", help="Start the web server: pages, /admin, the API and the live channel.")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, type=int, show_default=True)
