@@ -290,7 +290,7 @@ def create_game_cmd(bank_id, count, question_ids, seconds, scoring, streak_bonus
     if question_ids:
         _positions(question_ids, "--question-ids")  # refuses anything but numbers
         ids = [int(p) for p in question_ids.replace("，", ",").split(",") if p.strip()]
-    with app_runtime() as (_app, rt):
+    with app_runtime() as (app, rt):
         try:
             settings = games.GameSettings(
                 bank_id=bank_id, count=count, question_ids=ids, seconds=seconds, scoring=scoring,
@@ -298,7 +298,7 @@ def create_game_cmd(bank_id, count, question_ids, seconds, scoring, streak_bonus
                 buzzer=_positions(buzzer, "--buzzer"), unit_ranking=unit_ranking, mask_names=not nicknames,
                 title=title,
             )
-            game, host_token = games.create_game(rt, settings)
+            game, host_token = games.create_game(rt, settings, app.config["SECRET_KEY"])
         except ContestError as error:
             rt.session.rollback()
             fail([error.message])

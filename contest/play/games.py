@@ -7,6 +7,9 @@ actions and closing live in `game_flow`; what the room sees in `game_views`.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import random
 import secrets
 from dataclasses import dataclass, field
@@ -69,8 +72,18 @@ def _pick(rt: Runtime, settings: GameSettings) -> list[int]:
     return _rng.sample(playable, count)
 
 
-def create_game(rt: Runtime, settings: GameSettings) -> tuple[Game, str]:
-    """A new game in the lobby, its PIN reserved among live games; returns (game, host_token)."""
+def host_token_for(secret: str, game: Game) -> str:
+    """The game's host token, derived from the app's secret so the admin pages can show it again
+    (only its hash is stored)."""
+    digest = hmac.new(secret.encode(), f"jd-game-host:{game.id}:{game.pin}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")[:32]
+
+
+def create_game(rt: Runtime, settings: GameSettings, secret: str | None = None) -> tuple[Game, str]:
+    """A new game in the lobby, its PIN reserved among live games; returns (game, host_token).
+
+    With the app's secret the host token can be derived again later; without, it is random.
+    """
     if rt.session.get(Bank, settings.bank_id) is None:
         raise BadInput("所选题库不存在。", field="bank")
     if not 5 <= settings.seconds <= 600:
@@ -87,12 +100,11 @@ def create_game(rt: Runtime, settings: GameSettings) -> tuple[Game, str]:
             raise BadInput(f"{label}题号应在 1 到 {len(qids)} 之间。", field="doubled" if label == "翻倍题" else "buzzer")
     questions = [{"qid": qid, "points": 2 if i + 1 in settings.doubled else 1, "buzzer": i + 1 in settings.buzzer}
                  for i, qid in enumerate(qids)]
-    host_token = secrets.token_urlsafe(24)
     title = " ".join((settings.title or "").split())[:200] or "现场竞赛"
     game = Game(pin="------", title=title, bank_id=settings.bank_id, questions=questions, seconds=settings.seconds,
                 scoring=settings.scoring, streak_bonus=settings.streak_bonus, unit_ranking=settings.unit_ranking,
                 max_players=settings.max_players, mask_names=settings.mask_names,
-                host_token_hash=hash_token(host_token), created_by=settings.created_by)
+                host_token_hash="-", created_by=settings.created_by)
     rt.session.add(game)
     rt.session.flush()
     for _ in range(200):
@@ -102,6 +114,8 @@ def create_game(rt: Runtime, settings: GameSettings) -> tuple[Game, str]:
     else:
         raise Conflict("暂时无法分配 PIN 码，请稍后再试。", code="no_pin")
     game.pin = pin
+    host_token = host_token_for(secret, game) if secret else secrets.token_urlsafe(24)
+    game.host_token_hash = hash_token(host_token)
     rt.session.commit()
     game_record.rebuild(rt, game)
     return game, host_token

@@ -30,6 +30,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(api.bp)
     app.register_blueprint(participant.bp)
     app.register_blueprint(admin.bp)
+    from contest.web import game_pages
+
+    app.register_blueprint(game_pages.bp)
 
     @app.errorhandler(ContestError)
     def contest_error(error: ContestError):

@@ -1,0 +1,109 @@
+"""Admin pages for live games: the list, creating a game, and its host links and results."""
+
+from __future__ import annotations
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+from sqlalchemy import func, select
+
+from contest import runtime
+from contest.errors import BadInput, ContestError, NotFound
+from contest.models import Bank, Game, GamePlayer, Question
+from contest.play import games
+from contest.web.admin import admin_required, bp, current_admin
+from contest.web.game_pages import join_url, qr_svg
+
+STATES = {"lobby": "等待开始", "question": "答题中", "result": "公布结果", "over": "已结束"}
+
+
+def _number(name: str, label: str, default: int | None = None) -> int | None:
+    raw = request.form.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit():
+        raise BadInput(f"{label}应为整数。", field=name)
+    return int(raw)
+
+
+def _positions(name: str, label: str) -> set[int]:
+    raw = request.form.get(name, "").replace("，", ",")
+    parts = [p.strip() for p in raw.split(",") if p.strip()]
+    if not all(p.isdigit() for p in parts):
+        raise BadInput(f"{label}应为逗号分隔的题号，如 3,7。", field=name)
+    return {int(p) for p in parts}
+
+
+def _settings_from_form() -> games.GameSettings:
+    ids_text = request.form.get("question_ids", "").replace("，", ",").strip()
+    ids = None
+    if ids_text:
+        parts = [p.strip() for p in ids_text.split(",") if p.strip()]
+        if not all(p.isdigit() for p in parts):
+            raise BadInput("指定题目应为逗号分隔的题目编号。", field="question_ids")
+        ids = [int(p) for p in parts]
+    return games.GameSettings(
+        bank_id=_number("bank_id", "题库", 0),
+        count=_number("count", "题数"),
+        question_ids=ids,
+        seconds=_number("seconds", "每题秒数", 20),
+        scoring=request.form.get("scoring", "speed"),
+        streak_bonus="streak_bonus" in request.form,
+        unit_ranking=request.form.get("unit_ranking", "avg"),
+        title=request.form.get("title", ""),
+        doubled=_positions("doubled", "翻倍题号"),
+        buzzer=_positions("buzzer", "抢答题号"),
+        mask_names="nicknames" not in request.form,
+        created_by=current_admin().id,
+    )
+
+
+def _render(values: dict, error: ContestError | None = None, status: int = 200):
+    rt = runtime.current()
+    banks = rt.session.execute(
+        select(Bank.id, Bank.name, func.count().label("questions"))
+        .join(Question, Question.bank_id == Bank.id).where(Question.type.in_(games.PLAYABLE))
+        .group_by(Bank.id, Bank.name).order_by(Bank.id)
+    ).all()
+    rows = rt.session.scalars(select(Game).order_by(Game.id.desc()).limit(100)).all()
+    seated = dict(rt.session.execute(
+        select(GamePlayer.game_id, func.count()).where(GamePlayer.removed.is_(False)).group_by(GamePlayer.game_id)
+    ).all())
+    return render_template("admin/games.html", banks=banks, games=rows, seated=seated, states=STATES,
+                           values=values, error=error), status
+
+
+@bp.get("/games")
+@admin_required()
+def games_list():
+    return _render({"count": 10, "seconds": 20, "scoring": "speed", "unit_ranking": "avg", "title": "现场竞赛"})
+
+
+@bp.post("/games")
+@admin_required("organizer")
+def game_create():
+    rt = runtime.current()
+    try:
+        game, _ = games.create_game(rt, _settings_from_form(), current_app.config["SECRET_KEY"])
+    except ContestError as error:
+        rt.session.rollback()
+        return _render(request.form.to_dict(), error, 400)
+    flash(f"现场竞赛已创建，PIN 码 {game.pin}。", "success")
+    return redirect(url_for("admin.game_detail", gid=game.id))
+
+
+@bp.get("/games/<int:gid>")
+@admin_required("organizer")
+def game_detail(gid: int):
+    rt = runtime.current()
+    game = rt.session.get(Game, gid)
+    if game is None:
+        raise NotFound("没有这场现场竞赛。", code="game_not_found")
+    host_token = games.host_token_for(current_app.config["SECRET_KEY"], game)
+    if games.hash_token(host_token) != game.host_token_hash:
+        host_token = None  # made with another secret (e.g. by the CLI of another instance)
+    players = rt.session.scalars(
+        select(GamePlayer).where(GamePlayer.game_id == gid).order_by(GamePlayer.score.desc(), GamePlayer.id)
+    ).all()
+    url = join_url(game.pin)
+    host_url = url_for("game_pages.host_screen", pin=game.pin, _external=True) + f"#{host_token}" if host_token else None
+    return render_template("admin/game_detail.html", game=game, players=players, join_url=url, qr=qr_svg(url),
+                           host_url=host_url, states=STATES)
