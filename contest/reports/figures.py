@@ -13,7 +13,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 import pandas as pd
-from sqlalchemy import Text, cast, func, select
+from sqlalchemy import Text, cast, func, select, text
 from sqlalchemy.orm import Session
 
 from contest.models import Answer, Attempt, Contest, Entrant, Question, Unit
@@ -151,9 +151,7 @@ def unit_totals(unit_rows: pd.DataFrame) -> dict:
 def question_analysis(session: Session, cid: int) -> pd.DataFrame:
     """Per question drawn in a finished attempt: times drawn, correct rate, the favourite wrong answer."""
     finished = (Attempt.contest_id == cid) & (Attempt.status == "finished")
-    drawn: Counter[int] = Counter()
-    for (paper,) in session.execute(select(Attempt.paper).where(finished)):
-        drawn.update(item["qid"] for item in paper)
+    drawn = times_drawn(session, cid)
     correct = dict(session.execute(
         select(Answer.question_id, func.count()).join(Attempt, Answer.attempt_id == Attempt.id)
         .where(finished, Answer.is_correct.is_(True)).group_by(Answer.question_id)
@@ -184,6 +182,29 @@ def question_analysis(session: Session, cid: int) -> pd.DataFrame:
                      rate < SUSPECT_RATE])
     frame = pd.DataFrame(rows, columns=columns)
     return frame.sort_values(["rate", "question_id"], kind="mergesort").reset_index(drop=True)
+
+
+# Counting papers' questions inside the database saves decoding ~90,000 JSON papers in Python.
+_DRAWN_SQL = {
+    "sqlite": "SELECT json_extract(item.value, '$.qid'), COUNT(*) FROM attempts, json_each(attempts.paper) AS item"
+              " WHERE attempts.contest_id = :cid AND attempts.status = 'finished' GROUP BY 1",
+    "postgresql": "SELECT (item ->> 'qid')::int, COUNT(*) FROM attempts,"
+                  " json_array_elements(attempts.paper::json) AS item"
+                  " WHERE attempts.contest_id = :cid AND attempts.status = 'finished' GROUP BY 1",
+}
+
+
+def times_drawn(session: Session, cid: int) -> Counter[int]:
+    """How many finished papers contained each question."""
+    sql = _DRAWN_SQL.get(session.get_bind().dialect.name)
+    drawn: Counter[int] = Counter()
+    if sql is not None:
+        drawn.update({int(qid): int(count) for qid, count in session.execute(text(sql), {"cid": cid})})
+        return drawn
+    papers = session.execute(select(Attempt.paper).where(Attempt.contest_id == cid, Attempt.status == "finished"))
+    for (paper,) in papers:
+        drawn.update(item["qid"] for item in paper)
+    return drawn
 
 
 def _answer_key(raw: str | None) -> str:

@@ -8,6 +8,7 @@ All text passes through safe_cells, so no cell can become a formula.
 from __future__ import annotations
 
 import json
+import tempfile
 from collections.abc import Iterable
 from datetime import datetime
 from typing import IO
@@ -24,6 +25,7 @@ from contest.play.contests import RANKING_MODES
 from contest.reports import awards
 from contest.reports.figures import CST_OFFSET, Figures, unit_totals
 from contest.reports.safe_cells import clean_text, text_cell
+from contest.reports.stream import Column, PendingRows, defer_rows, save_with_rows
 
 PERCENT, DURATION, MOMENT, DECIMAL = "0.0%", "[mm]:ss", "yyyy-mm-dd hh:mm:ss", "0.00"
 HEADER_FONT = Font(bold=True)
@@ -151,19 +153,19 @@ def _score_label(fig: Figures) -> str:
     return "累计得分" if fig.contest.ranking_mode == "daily_sum" else "最高分"
 
 
-def _people_rows(ws: WriteOnlyWorksheet, ranked: pd.DataFrame, award: pd.Series, extra_attempts: bool):
-    durations = (ranked["duration_ms"].astype("float64") / DAY_MS).tolist()
-    columns = [ranked["rank"].tolist(), ranked["name"].tolist(), ranked["unit"].tolist(), ranked["phone"].tolist(),
-               ranked["score"].tolist(), durations, excel_moments(ranked["finished_at"]),
-               ranked["attempts"].tolist(), award.tolist()]
-    for rank, name, unit, phone, score, duration, finished, tries, prize in zip(*columns, strict=True):
-        row = [rank, text_cell(ws, name), text_cell(ws, unit), text_cell(ws, phone), score,
-               _cell(ws, duration, DURATION), _cell(ws, finished, MOMENT)]
-        row += [tries, text_cell(ws, prize)] if extra_attempts else [text_cell(ws, prize)]
-        ws.append(row)
+def _people_columns(ranked: pd.DataFrame, award: pd.Series, with_attempts: bool) -> list[Column]:
+    columns = [Column(ranked["rank"].tolist()), Column(ranked["name"].tolist(), text=True),
+               Column(ranked["unit"].tolist(), text=True), Column(ranked["phone"].tolist(), text=True),
+               Column(ranked["score"].tolist()),
+               Column((ranked["duration_ms"].astype("float64") / DAY_MS).tolist(), DURATION),
+               Column(excel_moments(ranked["finished_at"]), MOMENT)]
+    if with_attempts:
+        columns.append(Column(ranked["attempts"].tolist()))
+    columns.append(Column(award.tolist(), text=True))
+    return columns
 
 
-def sheet_winners(wb: Workbook, fig: Figures, rules: awards.AwardRules, award: pd.Series) -> None:
+def sheet_winners(wb: Workbook, fig: Figures, rules: awards.AwardRules, award: pd.Series) -> PendingRows:
     columns = [("名次", 7), ("姓名", 12), ("单位", 30), ("手机号", 14), (_score_label(fig), 10), ("用时", 9),
                ("完成时间", 20), ("奖项", 12)]
     ws = _sheet(wb, "获奖名单", columns)
@@ -171,16 +173,16 @@ def sheet_winners(wb: Workbook, fig: Figures, rules: awards.AwardRules, award: p
     won = award[award != ""]
     ranked = fig.standings.loc[won.index].assign(tier=won.map(order))
     ranked = ranked.sort_values(["tier", "rank"], kind="mergesort")
-    _people_rows(ws, ranked, award.loc[ranked.index], extra_attempts=False)
     _filter(ws, len(columns), len(ranked))
+    return defer_rows(ws, _people_columns(ranked, award.loc[ranked.index], with_attempts=False))
 
 
-def sheet_ranking(wb: Workbook, fig: Figures, award: pd.Series) -> None:
+def sheet_ranking(wb: Workbook, fig: Figures, award: pd.Series) -> PendingRows:
     columns = [("名次", 7), ("姓名", 12), ("单位", 30), ("手机号", 14), (_score_label(fig), 10), ("用时", 9),
                ("完成时间", 20), ("答题次数", 10), ("奖项", 12)]
     ws = _sheet(wb, "成绩排名", columns)
-    _people_rows(ws, fig.standings, award, extra_attempts=True)
     _filter(ws, len(columns), len(fig.standings))
+    return defer_rows(ws, _people_columns(fig.standings, award, with_attempts=True))
 
 
 def sheet_org(wb: Workbook, ranked_units: pd.DataFrame, rule: awards.OrgRule | None) -> None:
@@ -207,20 +209,20 @@ ATTEMPT_COLUMNS = [("答卷编号", 10), ("姓名", 12), ("手机号", 14), ("�
                    ("答对题数", 10), ("用时", 9), ("开始时间", 20), ("完成时间", 20)]
 
 
-def sheet_attempts(wb: Workbook, fig: Figures) -> None:
+def sheet_attempts(wb: Workbook, fig: Figures) -> PendingRows:
     ws = _sheet(wb, "答题明细", ATTEMPT_COLUMNS)
     people = fig.entrants.merge(fig.units[["unit_id", "name"]].rename(columns={"name": "unit"}), on="unit_id",
                                 how="left")
     a = fig.attempts.sort_values(["finished_at", "attempt_id"], kind="mergesort")
     a = a.merge(people, on="entrant_id", how="left", sort=False)
-    columns = [a["attempt_id"].tolist(), a["name"].tolist(), a["phone"].tolist(), a["unit"].tolist(),
-               a["score"].tolist(), a["max_score"].tolist(), a["correct"].tolist(),
-               (a["duration_ms"].astype("float64") / DAY_MS).tolist(), excel_moments(a["started_at"]),
-               excel_moments(a["finished_at"])]
-    for aid, name, phone, unit, score, top, right, duration, started, finished in zip(*columns, strict=True):
-        ws.append([aid, text_cell(ws, name), text_cell(ws, phone), text_cell(ws, unit), score, top, right,
-                   _cell(ws, duration, DURATION), _cell(ws, started, MOMENT), _cell(ws, finished, MOMENT)])
     _filter(ws, len(ATTEMPT_COLUMNS), len(a))
+    return defer_rows(ws, [
+        Column(a["attempt_id"].tolist()), Column(a["name"].tolist(), text=True),
+        Column(a["phone"].tolist(), text=True), Column(a["unit"].tolist(), text=True),
+        Column(a["score"].tolist()), Column(a["max_score"].tolist()), Column(a["correct"].tolist()),
+        Column((a["duration_ms"].astype("float64") / DAY_MS).tolist(), DURATION),
+        Column(excel_moments(a["started_at"]), MOMENT), Column(excel_moments(a["finished_at"]), MOMENT),
+    ])
 
 
 def answer_label(qtype: str, value: object, options: list[str]) -> str:
@@ -261,18 +263,16 @@ DRAW_COLUMNS = [("奖项", 10), ("种子", 20), ("名次", 7), ("编号", 9), ("
                 ("抽签值", 68), ("是否中签", 10)]
 
 
-def sheet_draws(wb: Workbook, draws: list[awards.Draw]) -> None:
+def sheet_draws(wb: Workbook, draws: list[awards.Draw]) -> PendingRows:
     ws = _sheet(wb, "抽奖记录", DRAW_COLUMNS)
-    rows = 0
-    for draw in draws:
-        e = draw.eligible
-        for rank, entrant_id, name, unit, score, ticket, won in zip(
-                e["rank"].tolist(), e["entrant_id"].tolist(), e["name"].tolist(), e["unit"].tolist(),
-                e["score"].tolist(), e["ticket"].tolist(), e["won"].tolist(), strict=True):
-            ws.append([text_cell(ws, draw.tier.name), text_cell(ws, draw.tier.seed), rank, entrant_id,
-                       text_cell(ws, name), text_cell(ws, unit), score, ticket, "中签" if won else None])
-            rows += 1
-    _filter(ws, len(DRAW_COLUMNS), rows)
+    e = pd.concat([d.eligible.assign(tier=d.tier.name, seed=d.tier.seed) for d in draws], ignore_index=True)
+    _filter(ws, len(DRAW_COLUMNS), len(e))
+    return defer_rows(ws, [
+        Column(e["tier"].tolist(), text=True), Column(e["seed"].tolist(), text=True), Column(e["rank"].tolist()),
+        Column(e["entrant_id"].tolist()), Column(e["name"].tolist(), text=True),
+        Column(e["unit"].tolist(), text=True), Column(e["score"].tolist()), Column(e["ticket"].tolist(), text=True),
+        Column(["中签" if won else None for won in e["won"].tolist()], text=True),
+    ])
 
 
 def write_workbook(fig: Figures, target: str | IO[bytes], exported_at: datetime) -> None:
@@ -284,11 +284,13 @@ def write_workbook(fig: Figures, target: str | IO[bytes], exported_at: datetime)
     wb.properties.creator = "竞答"
     sheet_summary(wb, fig, rules, exported_at)
     sheet_units(wb, fig)
-    sheet_winners(wb, fig, rules, award)
+    pending = [sheet_winners(wb, fig, rules, award)]
     sheet_org(wb, awards.org_ranking(fig.unit_rows, rules.org), rules.org)
-    sheet_ranking(wb, fig, award)
-    sheet_attempts(wb, fig)
+    pending += [sheet_ranking(wb, fig, award), sheet_attempts(wb, fig)]
     sheet_questions(wb, fig)
     if draws:
-        sheet_draws(wb, draws)
-    wb.save(target)
+        pending.append(sheet_draws(wb, draws))
+    with tempfile.SpooledTemporaryFile(max_size=64 * 2**20) as frame:
+        wb.save(frame)
+        frame.seek(0)
+        save_with_rows(frame, target, pending)
