@@ -6,9 +6,12 @@ what it can show to anyone: the contest's rules and the masked public standings.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import Blueprint, render_template
 
 from contest import runtime
+from contest.clock import iso
 from contest.play import contests, ranking
 from contest.play.papers import TYPE_NAMES
 
@@ -67,5 +70,14 @@ def board(cid: int):
 @bp.get("/c/<int:cid>/screen")
 def screen(cid: int):
     rt, contest, summary = _contest(cid)
-    initial = {"leaderboard": ranking.leaderboard(rt, contest, 10), "stats": ranking.live_stats(rt, contest)}
+    initial = {"leaderboard": ranking.leaderboard(rt, contest, 10), "stats": ranking.live_stats(rt, contest),
+               "activity": _activity(rt, cid)}
     return render_template("screen/dashboard.html", contest=summary, initial=initial)
+
+
+def _activity(rt, cid: int, minutes: int = 60) -> dict:
+    """Answers per minute over the last hour (the screen's chart; live pushes extend it)."""
+    now = rt.clock.now()
+    counts = rt.state.boards.per_minute(cid)
+    keys = [ranking.minute_of(now - timedelta(minutes=m)) for m in range(minutes - 1, -1, -1)]
+    return {"server_time": iso(now), "minutes": [{"minute": k[11:16], "answers": counts.get(k, 0)} for k in keys]}

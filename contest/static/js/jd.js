@@ -115,9 +115,9 @@ window.JD = (function () {
   /** 83500 → "1分23.5秒". */
   function duration(ms) {
     if (ms === null || ms === undefined) return "–";
-    const seconds = ms / 1000;
-    const m = Math.floor(seconds / 60);
-    const rest = seconds - m * 60;
+    const tenths = Math.round(ms / 100);
+    const m = Math.floor(tenths / 600);
+    const rest = (tenths - m * 600) / 10;
     const s = Number.isInteger(rest) ? String(rest) : rest.toFixed(1);
     return (m ? m + "分" : "") + s + "秒";
   }

@@ -7,8 +7,6 @@
   const $ = (id) => document.getElementById(id);
   const initial = JSON.parse($("initial").textContent);
   const SVG = "http://www.w3.org/2000/svg";
-  const history = []; // [time ms, participants] since the page opened
-  const HISTORY_MS = 60 * 60 * 1000;
 
   function svg(tag, attrs, text) {
     const node = document.createElementNS(SVG, tag);
@@ -62,26 +60,39 @@
     }));
   }
 
-  function drawTrend() {
-    const chart = $("trend");
-    const now = Date.now();
-    while (history.length > 2 && history[0][0] < now - HISTORY_MS) history.shift();
-    const start = history.length ? history[0][0] : now;
-    const span = Math.max(60000, now - start);
-    const low = 0;
-    const high = Math.max(1, ...history.map((h) => h[1])) * 1.15;
-    const x = (t) => ((t - start) / span) * 580 + 10;
-    const y = (v) => 240 - ((v - low) / (high - low)) * 210;
-    const points = history.map(([t, v]) => x(t).toFixed(1) + "," + y(v).toFixed(1));
-    points.push(x(now).toFixed(1) + "," + y(history.length ? history[history.length - 1][1] : 0).toFixed(1));
-    chart.replaceChildren(
-      svg("line", { x1: 10, y1: 240, x2: 590, y2: 240, class: "axis" }),
-      svg("polygon", { points: "10,240 " + points.join(" ") + " " + x(now).toFixed(1) + ",240", class: "trend-area" }),
-      svg("polyline", { points: points.join(" "), class: "trend-line" }),
-      svg("text", { x: 12, y: 24, class: "trend-label" }, "最多 " + number(Math.round(high / 1.15)) + " 人"),
-    );
-    const minutes = Math.round(span / 60000);
-    $("trend-note").textContent = "最近 " + minutes + " 分钟（自本页打开起记录）";
+  // Answers per minute: the last hour from the server, then grown from the pushed counters.
+  const activity = initial.activity;
+  const offsetMs = Date.parse(activity.server_time) - Date.now();
+  const buckets = activity.minutes.map((m) => ({ label: m.minute, answers: m.answers }));
+  let minuteNo = Math.floor((Date.now() + offsetMs) / 60000);
+  let lastAnswers = initial.stats.answers;
+
+  function roll() {
+    const now = Math.floor((Date.now() + offsetMs) / 60000);
+    for (; minuteNo < now; minuteNo++) {
+      buckets.shift();
+      // Labels in China Standard Time, like the server's minutes.
+      buckets.push({ label: new Date((minuteNo + 1) * 60000 + 8 * 3600000).toISOString().slice(11, 16), answers: 0 });
+    }
+  }
+
+  function drawActivity() {
+    roll();
+    const chart = $("activity");
+    const top = Math.max(1, ...buckets.map((b) => b.answers));
+    const width = 600 / buckets.length;
+    const nodes = [svg("line", { x1: 0, y1: 230, x2: 600, y2: 230, class: "axis" })];
+    buckets.forEach((b, i) => {
+      const h = (b.answers / top) * 190;
+      if (b.answers) nodes.push(svg("rect", { x: i * width + 1, y: 230 - h, width: Math.max(1, width - 2), height: h, class: "activity-bar" }));
+      const last = i === buckets.length - 1;
+      if (i % 10 === 0 || (last && i % 10 >= 5)) {
+        const anchor = i === 0 ? "start" : last ? "end" : "middle";
+        nodes.push(svg("text", { x: last ? 600 : i * width, y: 252, class: "axis-label", "text-anchor": anchor }, b.label));
+      }
+    });
+    nodes.push(svg("text", { x: 0, y: 22, class: "axis-label" }, "峰值 " + number(top) + " 个/分钟"));
+    chart.replaceChildren(...nodes);
   }
 
   function renderCounters(stats) {
@@ -93,9 +104,11 @@
   function onStats(stats) {
     renderCounters(stats);
     if (stats.units) renderUnits(stats.units);
-    if (stats.participants !== undefined) {
-      history.push([Date.now(), stats.participants]);
-      drawTrend();
+    if (stats.answers !== undefined) {
+      roll();
+      if (lastAnswers !== undefined && stats.answers > lastAnswers) buckets[buckets.length - 1].answers += stats.answers - lastAnswers;
+      lastAnswers = stats.answers;
+      drawActivity();
     }
   }
 
@@ -111,13 +124,14 @@
   }
 
   function tickClock() {
-    $("clock").textContent = new Date().toLocaleTimeString("zh-CN", { hour12: false });
+    // The contest's clock (China Standard Time, from the server), whatever the projector's zone.
+    $("clock").textContent = new Date(Date.now() + offsetMs + 8 * 3600000).toISOString().slice(11, 19);
   }
 
   onLeaderboard(initial.leaderboard);
   onStats(initial.stats);
   tickClock();
   setInterval(tickClock, 1000);
-  setInterval(drawTrend, 30000); // the line keeps moving right even when nothing happens
+  setInterval(drawActivity, 5000); // the minutes roll on even when nothing happens
   window.Live(cid, { leaderboard: onLeaderboard, stats: onStats, state: onState }, { limit: 10 });
 })();
