@@ -72,9 +72,10 @@ def defer_rows(ws: WriteOnlyWorksheet, columns: list[Column]) -> PendingRows:
 def _text_cell(ref: str, value: object, quote_style: int) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
-    text = clean_text(value).translate(_ESCAPES)
+    text = clean_text(value)
     space = ' xml:space="preserve"' if text[:1].isspace() or text[-1:].isspace() else ""
     style = f' s="{quote_style}"' if is_risky(text) else ""
+    text = text.translate(_ESCAPES)
     return f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>{text}</t></is></c>'
 
 

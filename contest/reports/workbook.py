@@ -17,6 +17,7 @@ import pandas as pd
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.chart import BarChart, Reference
+from openpyxl.chart.data_source import AxDataSource, StrRef
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
@@ -138,7 +139,8 @@ def _rate_chart(ws: WriteOnlyWorksheet, count: int) -> BarChart:
     chart.type = "bar"  # horizontal bars: long unit names stay readable
     chart.title = f"参与率前 {count} 名单位"
     chart.add_data(Reference(ws, min_col=6, min_row=1, max_row=count + 1), titles_from_data=True)
-    chart.set_categories(Reference(ws, min_col=2, min_row=2, max_row=count + 1))
+    names = Reference(ws, min_col=2, min_row=2, max_row=count + 1)
+    chart.series[0].cat = AxDataSource(strRef=StrRef(f=str(names)))  # unit names are text, not numbers
     chart.legend = None
     chart.x_axis.scaling.orientation = "maxMin"  # rank 1 at the top
     chart.x_axis.delete = False
