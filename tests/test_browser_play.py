@@ -266,3 +266,30 @@ def _enter_plain(page, base, cid, unit_name):
     page.locator("#unit-list li", has_text=unit_name).click()
     page.click("#enter")
     page.wait_for_url(re.compile(r"/play$"))
+
+
+def test_countdown_submits_at_the_deadline(phone, live_server, rt, clock, contest):  # noqa: F811
+    from playwright.sync_api import expect
+
+    _enter(phone, live_server, contest.id)
+    _answer(phone, rt)
+    clock.advance(contest.time_limit_s - 2)  # two seconds left on the server's clock
+    phone.reload()
+    expect(phone.locator("#countdown")).to_have_text(re.compile(r"^00:0[0-2]$"))
+    phone.wait_for_url(re.compile(r"/result/\d+$"))  # nobody pressed submit
+    expect(phone.locator("#notice")).to_have_text("答题时间已到，系统已按截止前保存的答案自动交卷。")
+    expect(phone.locator("#r-correct")).to_have_text("1 / 6 题")
+
+
+def test_late_answer_is_refused_and_the_attempt_finishes(phone, live_server, rt, clock, contest):  # noqa: F811
+    from playwright.sync_api import expect
+
+    _enter(phone, live_server, contest.id)
+    _answer(phone, rt)
+    phone.click("#next")
+    # The phone still counts minutes, but the server's time is up: its 409 ends the attempt.
+    clock.advance(contest.time_limit_s + 5)
+    _answer(phone, rt, wait=False)
+    phone.wait_for_url(re.compile(r"/result/\d+$"))
+    expect(phone.locator("#r-correct")).to_have_text("1 / 6 题")
+    expect(phone.locator(".review-item:not(.is-right)")).to_have_count(5)

@@ -262,7 +262,7 @@
           queue.clear();
           persist();
           renderStates();
-          submit(true);
+          submit(e.code !== "already_submitted"); // submitted on another phone: not a timeout
           return;
         }
         if (e.transient) {
@@ -330,7 +330,10 @@
         const result = await api("POST", "/attempts/" + aid + "/submit", { token: token, timeout: 20000 });
         store.setPending(aid, {});
         sessionStorage.removeItem("jd.index." + aid);
-        try { sessionStorage.setItem("jd.result." + aid, JSON.stringify(result)); } catch (e) { /* the page fetches it */ }
+        try {
+          sessionStorage.setItem("jd.result." + aid, JSON.stringify(result));
+          if (auto) sessionStorage.setItem("jd.auto." + aid, "1");
+        } catch (e) { /* the result page fetches it */ }
         window.location.replace(resultUrl);
         return;
       } catch (e) {

@@ -9,6 +9,10 @@
 
   function show(result) {
     $("loading").hidden = true;
+    if (sessionStorage.getItem("jd.auto." + aid)) {
+      sessionStorage.removeItem("jd.auto." + aid);
+      showNotice($("notice"), "答题时间已到，系统已按截止前保存的答案自动交卷。", "info");
+    }
     $("r-score").textContent = score(result.score);
     $("r-max").textContent = score(result.max_score);
     $("r-rank").textContent = result.rank ? "第 " + result.rank + " 名" : "–";
