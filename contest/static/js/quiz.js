@@ -46,6 +46,16 @@
     return true;
   }
 
+  // sessionStorage keeps the question on screen across a reload; without it we start at 1.
+  function session(op, name, value) {
+    try {
+      if (op === "get") return sessionStorage.getItem(name);
+      if (op === "set") sessionStorage.setItem(name, value);
+      else sessionStorage.removeItem(name);
+    } catch (e) { /* storage refused: nothing to remember */ }
+    return null;
+  }
+
   function persist() {
     store.setPending(aid, Object.fromEntries(queue));
   }
@@ -102,7 +112,7 @@
       if (JSON.stringify(answer) !== saved[qid]) queue.set(qid, answer);
     }
     persist();
-    const remembered = Number(sessionStorage.getItem("jd.index." + aid));
+    const remembered = Number(session("get", "jd.index." + aid));
     index = Number.isInteger(remembered) && remembered < questions.length ? remembered : 0;
     $("loading").hidden = true;
     $("question").hidden = false;
@@ -163,7 +173,7 @@
 
   function render() {
     const q = questions[index];
-    sessionStorage.setItem("jd.index." + aid, String(index));
+    session("set", "jd.index." + aid, String(index));
     $("q-index").textContent = index + 1;
     $("q-type").textContent = TYPE_NAMES[q.type] + (q.type === "multiple" ? "（可多选）" : "");
     $("q-stem").textContent = q.stem;
@@ -329,7 +339,7 @@
       try {
         const result = await api("POST", "/attempts/" + aid + "/submit", { token: token, timeout: 20000 });
         store.setPending(aid, {});
-        sessionStorage.removeItem("jd.index." + aid);
+        session("remove", "jd.index." + aid);
         try {
           sessionStorage.setItem("jd.result." + aid, JSON.stringify(result));
           if (auto) sessionStorage.setItem("jd.auto." + aid, "1");

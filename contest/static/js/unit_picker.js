@@ -115,7 +115,15 @@ window.UnitPicker = function (root) {
   loadUnits();
 
   return {
-    value: () => (hidden.value ? Number(hidden.value) : null),
+    // A name typed out in full counts as picked, even without tapping the list.
+    value() {
+      if (!hidden.value) {
+        const typed = fold(search.value);
+        const exact = typed && units.find((u) => u.key === typed);
+        if (exact) choose(exact);
+      }
+      return hidden.value ? Number(hidden.value) : null;
+    },
     set(id, name) {
       const unit = units.find((u) => u.id === id) || { id: id, name: name, key: fold(name) };
       choose(unit);
