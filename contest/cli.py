@@ -38,6 +38,13 @@ def main() -> None:
     pass
 
 
+# The staff workbook's commands live with the reports (contest/reports/commands.py).
+from contest.reports.commands import export_cmd, set_awards_cmd  # noqa: E402
+
+main.add_command(export_cmd)
+main.add_command(set_awards_cmd)
+
+
 @main.command("init-db", help="Create the schema (safe to repeat).")
 def init_db() -> None:
     with app_runtime():

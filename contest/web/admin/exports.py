@@ -1,0 +1,92 @@
+"""Admin pages for the staff workbook: the download (organizer and staff) and the award settings."""
+
+from __future__ import annotations
+
+import io
+
+from flask import flash, redirect, render_template, request, send_file, url_for
+from sqlalchemy import select
+
+from contest import runtime
+from contest.errors import ContestError
+from contest.models import AdminUser, ExportLog
+from contest.play import contests
+from contest.reports import awards
+from contest.reports.export import download_name, export_contest
+from contest.web.admin import admin_required, bp, current_admin
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+TIER_ROWS = 6
+
+
+@bp.get("/contests/<int:cid>/export.xlsx")
+@admin_required("organizer", "staff")
+def contest_export(cid: int):
+    """The staff workbook, logged with who asked for it."""
+    rt = runtime.current()
+    contest = contests.get_contest(rt.session, cid)
+    name = download_name(contest, rt.clock.now())
+    buffer = io.BytesIO()
+    export_contest(rt, cid, buffer, via="admin", admin_id=current_admin().id)
+    buffer.seek(0)
+    return send_file(buffer, mimetype=XLSX, as_attachment=True, download_name=name, max_age=0)
+
+
+def _form_values(raw: dict | None) -> dict:
+    raw = raw or {}
+    tiers = [dict(t) for t in raw.get("tiers") or []]
+    tiers += [{} for _ in range(max(0, TIER_ROWS - len(tiers)))]
+    org = raw.get("org_award") or {}
+    weights = org.get("weights") or {}
+    return {"tiers": tiers, "org_enabled": bool(raw.get("org_award")),
+            "org_min": org.get("min_participants", 5), "org_top": org.get("top") or "",
+            "org_top_share": org.get("top_share") or "",
+            "weights": {part: weights.get(part, "") for part in awards.WEIGHT_PARTS}}
+
+
+def _awards_from_form() -> dict:
+    form = request.form
+    tiers = []
+    for i in range(int(form.get("tier_rows", TIER_ROWS))):
+        fields = {key: form.get(f"tier_{key}_{i}", "").strip() for key in ("name", "top", "min_score", "draw", "seed")}
+        if any(fields.values()):
+            tiers.append({key: value for key, value in fields.items() if value})
+    org = None
+    if "org_enabled" in form:
+        weights = {part: form.get(f"weight_{part}", "").strip() for part in awards.WEIGHT_PARTS}
+        org = {"min_participants": form.get("org_min", "").strip() or 0,
+               "top": form.get("org_top", "").strip() or None,
+               "top_share": form.get("org_top_share", "").strip() or None,
+               "weights": {k: v for k, v in weights.items() if v} or None}
+    return {"tiers": tiers, "org_award": org}
+
+
+def _exports(session, cid: int) -> list:
+    return session.execute(
+        select(ExportLog.created_at, ExportLog.via, AdminUser.username)
+        .outerjoin(AdminUser, ExportLog.admin_id == AdminUser.id)
+        .where(ExportLog.contest_id == cid).order_by(ExportLog.id.desc()).limit(10)
+    ).all()
+
+
+@bp.route("/contests/<int:cid>/awards", methods=["GET", "POST"])
+@admin_required("organizer")
+def contest_awards(cid: int):
+    rt = runtime.current()
+    contest = contests.get_contest(rt.session, cid)
+    error, status = None, 200
+    if request.method == "POST":
+        raw = _awards_from_form()
+        try:
+            awards.set_awards(rt.session, contest, raw)
+        except ContestError as fault:
+            rt.session.rollback()
+            error, status = fault, 400
+            values = _form_values(raw)
+        else:
+            flash("奖项设置已保存。", "success")
+            return redirect(url_for("admin.contest_awards", cid=cid))
+    else:
+        values = _form_values(contest.awards)
+    return render_template("admin/contest_awards.html", contest=contest, values=values, error=error,
+                           parts=awards.WEIGHT_PARTS, exports=_exports(rt.session, cid)), status
