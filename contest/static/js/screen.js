@@ -1,7 +1,7 @@
 // The big screen (projector, 1920×1080): top 10, unit ranking, counters and two plain SVG charts.
 (function () {
   "use strict";
-  const { el, score, duration, number } = window.JD;
+  const { api, el, score, duration, number } = window.JD;
   const root = document.getElementById("screen");
   const cid = root.dataset.cid;
   const $ = (id) => document.getElementById(id);
@@ -40,12 +40,25 @@
             el("span", { text: rate + "%" })),
           el("div", { class: "bar" }, el("i", { style: "width:" + Math.min(100, rate) + "%" }))));
     }));
-    drawUnitBars(units);
+    mergeUnits(units);
+  }
+
+  // The chart ranks every unit by participants; pushes carry only the leading 20 by rate, so
+  // the whole list comes by HTTP now and then (one projector, a request every 30 s).
+  const allUnits = new Map();
+  function mergeUnits(units) {
+    units.forEach((u) => allUnits.set(u.unit_id, u));
+    drawUnitBars([...allUnits.values()]);
+  }
+  async function refreshAllUnits() {
+    try {
+      mergeUnits(await api("GET", "/contests/" + cid + "/units/stats"));
+    } catch (e) { /* keep what we have */ }
   }
 
   function drawUnitBars(units) {
     const chart = $("unit-bars");
-    const rows = [...units].sort((a, b) => b.participants - a.participants).slice(0, 8);
+    const rows = [...units].sort((a, b) => b.participants - a.participants || b.participation_rate - a.participation_rate).slice(0, 8);
     const top = Math.max(1, ...rows.map((u) => u.participants));
     const rowH = 300 / 8;
     chart.replaceChildren(...rows.flatMap((u, i) => {
@@ -133,5 +146,7 @@
   tickClock();
   setInterval(tickClock, 1000);
   setInterval(drawActivity, 5000); // the minutes roll on even when nothing happens
+  refreshAllUnits();
+  setInterval(refreshAllUnits, 30000);
   window.Live(cid, { leaderboard: onLeaderboard, stats: onStats, state: onState }, { limit: 10 });
 })();
