@@ -171,7 +171,7 @@ INJECTIONS = [
     ("@SUM(A1)", "@SUM(A1)"),
     ("\t=1+1", "\t=1+1"),
     ("\r=1+1", "\r=1+1"),
-    ("王\x00五\x07\x1b", "王五"),
+    ("王\x01五\x07\x1b\x7f", "王五"),  # PostgreSQL refuses NUL itself
     ("<b>&amp;</b>", "<b>&amp;</b>"),
 ]
 
@@ -252,3 +252,10 @@ def test_question_analysis_finds_the_favourite_wrong_answer_and_flags_low_rates(
     assert analysis.loc[easy, "正确率"] == 1 and pd.isna(analysis.loc[easy, "提示"])
     assert analysis.loc[judge, "最常选错误答案"] == "错误" and analysis.loc[judge, "正确答案"] == "正确"
     assert analysis.index.tolist()[0] == hard  # the weakest question first
+
+
+def test_clean_text_drops_every_control_character_but_tab_and_line_breaks():
+    from contest.reports.safe_cells import clean_text
+
+    assert clean_text("a\x00b\x08c\x0bd\x1fe\x7ff") == "abcdef"
+    assert clean_text("\t甲\n乙\r") == "\t甲\n乙\r"
