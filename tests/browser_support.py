@@ -33,18 +33,28 @@ def live_server(app) -> Iterator[str]:
         thread.join(10)
 
 
+# Each test module that imports `chromium` gets its own copy of the fixture from pytest, but
+# Playwright's sync API runs one instance per thread: the first copy starts it, the others share.
+_shared: dict = {}
+
+
 @pytest.fixture(scope="session")
 def chromium():
     """Debian's Chromium driven by Playwright, one browser for the whole run."""
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    if "browser" in _shared:
+        yield _shared["browser"]
+        return
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        _shared["browser"] = browser
         try:
             yield browser
         finally:
+            _shared.pop("browser", None)
             browser.close()
 
 
