@@ -18,12 +18,14 @@ from dataclasses import dataclass, field
 from typing import IO
 
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from contest.reports.safe_cells import clean_text, is_risky
 
 CHUNK_ROWS = 5000
+CENTER = Alignment(horizontal="center")
 # A bare CR would come back as LF from any XML parser; a character reference keeps it.
 _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
 
@@ -35,25 +37,31 @@ class Column:
     values: Sequence
     number_format: str | None = None
     text: bool = False
+    centered: bool = False
+
+    def style_key(self, quote: bool = False) -> tuple:
+        return (self.number_format, self.centered, quote)
 
 
 @dataclass
 class PendingRows:
     sheet_index: int  # 1-based position of the sheet in the workbook (its part name)
     columns: list[Column]
-    styles: dict[str, int] = field(default_factory=dict)
-    quote_style: int = 0
+    styles: dict[tuple, int] = field(default_factory=dict)
 
     @property
     def count(self) -> int:
         return len(self.columns[0].values) if self.columns else 0
 
 
-def style_id(ws: WriteOnlyWorksheet, number_format: str | None = None, quote: bool = False) -> int:
+def style_id(ws: WriteOnlyWorksheet, number_format: str | None = None, centered: bool = False,
+             quote: bool = False) -> int:
     """Register a cell style in the workbook and return its index (the `s` attribute)."""
     probe = WriteOnlyCell(ws, 0)
     if number_format:
         probe.number_format = number_format
+    if centered:
+        probe.alignment = CENTER
     if quote:
         probe.quotePrefix = True
     return probe.style_id
@@ -63,18 +71,22 @@ def defer_rows(ws: WriteOnlyWorksheet, columns: list[Column]) -> PendingRows:
     """Rows 2.. of `ws`, to be written when the file is saved (see `save_with_rows`)."""
     pending = PendingRows(sheet_index=ws.parent.worksheets.index(ws) + 1, columns=columns)
     for column in columns:
-        if column.number_format and column.number_format not in pending.styles:
-            pending.styles[column.number_format] = style_id(ws, column.number_format)
-    pending.quote_style = style_id(ws, quote=True)
+        for key in (column.style_key(), column.style_key(quote=True)) if column.text else (column.style_key(),):
+            if key not in pending.styles:
+                pending.styles[key] = style_id(ws, *key)
     return pending
 
 
-def _text_cell(ref: str, value: object, quote_style: int) -> str:
+def _style(style: int) -> str:
+    return f' s="{style}"' if style else ""
+
+
+def _text_cell(ref: str, value: object, plain: str, quoted: str) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     text = clean_text(value)
     space = ' xml:space="preserve"' if text[:1].isspace() or text[-1:].isspace() else ""
-    style = f' s="{quote_style}"' if is_risky(text) else ""
+    style = quoted if is_risky(text) else plain
     text = text.translate(_ESCAPES)
     return f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>{text}</t></is></c>'
 
@@ -87,10 +99,10 @@ def _number_cell(ref: str, value: object, style: str) -> str:
 
 def _cells(column: Column, letter: str, first_row: int, values: Sequence, pending: PendingRows) -> list[str]:
     rows = range(first_row, first_row + len(values))
+    style = _style(pending.styles[column.style_key()])
     if column.text:
-        q = pending.quote_style
-        return [_text_cell(f"{letter}{r}", v, q) for r, v in zip(rows, values, strict=True)]
-    style = f' s="{pending.styles[column.number_format]}"' if column.number_format else ""
+        quoted = _style(pending.styles[column.style_key(quote=True)])
+        return [_text_cell(f"{letter}{r}", v, style, quoted) for r, v in zip(rows, values, strict=True)]
     return [_number_cell(f"{letter}{r}", v, style) for r, v in zip(rows, values, strict=True)]
 
 

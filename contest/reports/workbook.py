@@ -32,6 +32,7 @@ PERCENT, DURATION, MOMENT, DECIMAL = "0.0%", "[mm]:ss", "yyyy-mm-dd hh:mm:ss", "
 HEADER_FONT = Font(bold=True)
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 TOTAL_FONT = Font(bold=True)
+CENTER, LEFT = Alignment(horizontal="center"), Alignment(horizontal="left")
 EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 DAY_MS = 86_400_000
 TYPE_NAMES = {"single": "单选", "multiple": "多选", "judge": "判断", "fill": "填空"}
@@ -52,12 +53,14 @@ def excel_moment(when: datetime) -> float:
 
 
 def _cell(ws: WriteOnlyWorksheet, value: object, number_format: str | None = None,
-          font: Font | None = None) -> WriteOnlyCell:
+          font: Font | None = None, align: Alignment | None = None) -> WriteOnlyCell:
     cell = WriteOnlyCell(ws, value)
     if number_format:
         cell.number_format = number_format
     if font:
         cell.font = font
+    if align:
+        cell.alignment = align
     return cell
 
 
@@ -67,6 +70,13 @@ def _sheet(wb: Workbook, title: str, columns: list[tuple[str, float]]) -> WriteO
     for index, (_, width) in enumerate(columns, start=1):
         ws.column_dimensions[get_column_letter(index)].width = width
     ws.freeze_panes = "A2"
+    # Printed (or saved as PDF) landscape, one page wide, the header repeated on every page.
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = "9"  # A4
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = "1:1"
+    ws.print_options.gridLines = True  # on paper, numbers and the text beside them stay apart
     header = []
     for name, _ in columns:
         cell = _cell(ws, name, font=HEADER_FONT)
@@ -108,7 +118,7 @@ def sheet_summary(wb: Workbook, fig: Figures, rules: awards.AwardRules, exported
         rows.append(("抽签方法", "每位符合条件者的抽签值 = SHA-256(\"种子:编号\") 的十六进制，取最小的 N 个中签；"
                               "名单与抽签值见「抽奖记录」。", None))
     for label, value, number_format in rows:
-        cell = _cell(ws, value, number_format) if number_format else text_cell(ws, value) if isinstance(value, str) else value
+        cell = text_cell(ws, value) if isinstance(value, str) else _cell(ws, value, number_format, align=LEFT)
         ws.append([label, cell])
 
 
@@ -122,11 +132,11 @@ def sheet_units(wb: Workbook, fig: Figures) -> None:
     for row in zip(u["rank"].tolist(), u["name"].tolist(), u["parent_name"].tolist(), u["headcount"].tolist(),
                    u["participants"].tolist(), u["rate"].tolist(), u["attempts"].tolist(),
                    u["attempts_per_person"].tolist(), u["avg_best"].tolist(), u["full_marks"].tolist(), strict=True):
-        ws.append([row[0], text_cell(ws, row[1]), text_cell(ws, row[2]), row[3], row[4], _cell(ws, row[5], PERCENT),
+        ws.append([_cell(ws, row[0], align=CENTER), text_cell(ws, row[1]), text_cell(ws, row[2]), row[3], row[4], _cell(ws, row[5], PERCENT),
                    row[6], _cell(ws, row[7], DECIMAL), _cell(ws, row[8], DECIMAL), row[9]])
     total = unit_totals(u)
     # Below the filtered range, so sorting the units never moves the totals.
-    ws.append([_cell(ws, "合计", font=TOTAL_FONT), None, None, total["headcount"], total["participants"],
+    ws.append([_cell(ws, "合计", font=TOTAL_FONT, align=CENTER), None, None, total["headcount"], total["participants"],
                _cell(ws, total["rate"], PERCENT), total["attempts"], _cell(ws, total["attempts_per_person"], DECIMAL),
                _cell(ws, total["avg_best"], DECIMAL), total["full_marks"]])
     _filter(ws, len(UNIT_COLUMNS), len(u))
@@ -156,20 +166,20 @@ def _score_label(fig: Figures) -> str:
 
 
 def _people_columns(ranked: pd.DataFrame, award: pd.Series, with_attempts: bool) -> list[Column]:
-    columns = [Column(ranked["rank"].tolist()), Column(ranked["name"].tolist(), text=True),
+    columns = [Column(ranked["rank"].tolist(), centered=True), Column(ranked["name"].tolist(), text=True),
                Column(ranked["unit"].tolist(), text=True), Column(ranked["phone"].tolist(), text=True),
                Column(ranked["score"].tolist()),
                Column((ranked["duration_ms"].astype("float64") / DAY_MS).tolist(), DURATION),
                Column(excel_moments(ranked["finished_at"]), MOMENT)]
     if with_attempts:
         columns.append(Column(ranked["attempts"].tolist()))
-    columns.append(Column(award.tolist(), text=True))
+    columns.append(Column(award.tolist(), text=True, centered=True))
     return columns
 
 
 def sheet_winners(wb: Workbook, fig: Figures, rules: awards.AwardRules, award: pd.Series) -> PendingRows:
     columns = [("名次", 7), ("姓名", 12), ("单位", 30), ("手机号", 14), (_score_label(fig), 10), ("用时", 9),
-               ("完成时间", 20), ("奖项", 12)]
+               ("完成时间", 21), ("奖项", 12)]
     ws = _sheet(wb, "获奖名单", columns)
     order = {tier.name: number for number, tier in enumerate(rules.tiers)}
     won = award[award != ""]
@@ -181,7 +191,7 @@ def sheet_winners(wb: Workbook, fig: Figures, rules: awards.AwardRules, award: p
 
 def sheet_ranking(wb: Workbook, fig: Figures, award: pd.Series) -> PendingRows:
     columns = [("名次", 7), ("姓名", 12), ("单位", 30), ("手机号", 14), (_score_label(fig), 10), ("用时", 9),
-               ("完成时间", 20), ("答题次数", 10), ("奖项", 12)]
+               ("完成时间", 21), ("答题次数", 10), ("奖项", 12)]
     ws = _sheet(wb, "成绩排名", columns)
     _filter(ws, len(columns), len(fig.standings))
     return defer_rows(ws, _people_columns(fig.standings, award, with_attempts=True))
@@ -196,19 +206,19 @@ def sheet_org(wb: Workbook, ranked_units: pd.DataFrame, rule: awards.OrgRule | N
     columns.append(("评定结果", 12))
     ws = _sheet(wb, awards.ORG_AWARD_NAME, columns)
     for row in ranked_units.itertuples(index=False):
-        cells = [row.org_rank, text_cell(ws, row.name), text_cell(ws, row.parent_name), row.headcount,
+        cells = [_cell(ws, row.org_rank, align=CENTER), text_cell(ws, row.name), text_cell(ws, row.parent_name), row.headcount,
                  row.participants, _cell(ws, row.rate, PERCENT), _cell(ws, row.avg_best, DECIMAL),
                  _cell(ws, row.attempts_per_person, DECIMAL)]
         if weighted:
             cells += [_cell(ws, row.coverage, "0.000"), _cell(ws, row.scores, "0.000"),
                       _cell(ws, row.activity, "0.000"), _cell(ws, row.composite, "0.000")]
-        cells.append(awards.ORG_AWARD_NAME if row.awarded else None)
+        cells.append(_cell(ws, awards.ORG_AWARD_NAME, align=CENTER) if row.awarded else None)
         ws.append(cells)
     _filter(ws, len(columns), len(ranked_units))
 
 
 ATTEMPT_COLUMNS = [("答卷编号", 10), ("姓名", 12), ("手机号", 14), ("单位", 30), ("得分", 8), ("满分", 8),
-                   ("答对题数", 10), ("用时", 9), ("开始时间", 20), ("完成时间", 20)]
+                   ("答对题数", 10), ("用时", 9), ("开始时间", 21), ("完成时间", 21)]
 
 
 def sheet_attempts(wb: Workbook, fig: Figures) -> PendingRows:
@@ -270,10 +280,11 @@ def sheet_draws(wb: Workbook, draws: list[awards.Draw]) -> PendingRows:
     e = pd.concat([d.eligible.assign(tier=d.tier.name, seed=d.tier.seed) for d in draws], ignore_index=True)
     _filter(ws, len(DRAW_COLUMNS), len(e))
     return defer_rows(ws, [
-        Column(e["tier"].tolist(), text=True), Column(e["seed"].tolist(), text=True), Column(e["rank"].tolist()),
+        Column(e["tier"].tolist(), text=True), Column(e["seed"].tolist(), text=True),
+        Column(e["rank"].tolist(), centered=True),
         Column(e["entrant_id"].tolist()), Column(e["name"].tolist(), text=True),
         Column(e["unit"].tolist(), text=True), Column(e["score"].tolist()), Column(e["ticket"].tolist(), text=True),
-        Column(["中签" if won else None for won in e["won"].tolist()], text=True),
+        Column(["中签" if won else None for won in e["won"].tolist()], text=True, centered=True),
     ])
 
 
