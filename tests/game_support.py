@@ -22,7 +22,7 @@ def make_game(rt, count=3, bank=None, **changes):
         by_type.setdefault(q.type, []).append(q.id)
     order = [by_type["single"][0], by_type["judge"][0], by_type["multiple"][0], by_type["single"][1],
              by_type["single"][2]][:count]
-    settings = games.GameSettings(bank_id=bank.id, question_ids=order, seconds=20, **changes)
+    settings = games.GameSettings(bank_id=bank.id, question_ids=order, **{"seconds": 20, **changes})
     game, host_token = games.create_game(rt, settings)
     return game, host_token
 

@@ -8,11 +8,11 @@ Each step is committed to SQL before Redis moves, so a restart resumes where SQL
 from __future__ import annotations
 
 import hmac
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from contest.clock import to_ms
+from contest.clock import iso, to_ms
 from contest.errors import BadInput, Conflict, Forbidden, NotFound
 from contest.models import Game, GameAnswer, GamePlayer
 from contest.play import game_record, game_views, games
@@ -68,13 +68,15 @@ def _open(rt: Runtime, game: Game, index: int) -> list[Emit]:
     return [Emit("game_question", game_views.question_body(rt, game, index, info), game_views.game_room(game.id))]
 
 
-def _closed(rt: Runtime, game: Game, index: int, skipped: bool) -> list[Emit]:
+def _closed(rt: Runtime, game: Game, index: int, skipped: bool, closed_at: datetime) -> list[Emit]:
     """Record a closed question and tell the room: the result, then each player's own rank."""
     game.state, game.paused_left_ms = "result", None
     if skipped:
         game_record.void_question(rt, game, index)
     rt.session.commit()
-    emits = [Emit("game_result", game_views.result_body(rt, game, index, skipped), game_views.game_room(game.id))]
+    result = game_views.result_body(rt, game, index, skipped)
+    result["closed_at"] = iso(closed_at)  # when the question closed (the benchmark measures from here)
+    emits = [Emit("game_result", result, game_views.game_room(game.id))]
     for pid, body in game_views.personal_rows(rt, game, index):
         emits.append(Emit("game_you", body, game_views.player_room(game.id, pid)))
     return emits
@@ -82,9 +84,9 @@ def _closed(rt: Runtime, game: Game, index: int, skipped: bool) -> list[Emit]:
 
 def close_question(rt: Runtime, game: Game, index: int, force: bool, skipped: bool = False) -> list[Emit]:
     """Close the open question once (by the clock, or forced); [] if it was not due or already closed."""
-    closed = rt.state.games.close(game.id, index, to_ms(rt.clock.now()), game_record.GRACE_MS, force=force,
-                                  void=skipped)
-    return _closed(rt, game, index, skipped) if closed else []
+    now = rt.clock.now()
+    closed = rt.state.games.close(game.id, index, to_ms(now), game_record.GRACE_MS, force=force, void=skipped)
+    return _closed(rt, game, index, skipped, now) if closed else []
 
 
 def _over(rt: Runtime, game: Game) -> list[Emit]:

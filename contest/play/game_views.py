@@ -139,7 +139,6 @@ def result_body(rt: Runtime, game: Game, index: int, skipped: bool = False) -> d
         "top": [_public_row(r) for r in entry_rows(rt, game.id)],
         "skipped": skipped,
         "last": index == len(game.questions) - 1,
-        "closed_at": iso(rt.clock.now()),
     }
     if game.questions[index].get("buzzer"):
         body["buzz"] = buzz_rows(rt, game.id, index)
