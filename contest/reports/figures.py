@@ -13,7 +13,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 import pandas as pd
-from sqlalchemy import Text, cast, func, select, text
+from sqlalchemy import String, Text, cast, func, select, text, type_coerce
 from sqlalchemy.orm import Session
 
 from contest.models import Answer, Attempt, Contest, Entrant, Question, Unit
@@ -58,15 +58,17 @@ def load_entrants(session: Session, cid: int) -> pd.DataFrame:
 
 
 def load_attempts(session: Session, cid: int) -> pd.DataFrame:
+    # The stored UTC times come raw (text on SQLite) and are parsed by pandas in one go:
+    # row-by-row conversion was the slowest part of a city-sized export.
     rows = session.execute(
         select(Attempt.id, Attempt.entrant_id, Attempt.score, Attempt.max_score, Attempt.correct,
-               Attempt.duration_ms, Attempt.started_at, Attempt.finished_at)
+               Attempt.duration_ms, type_coerce(Attempt.started_at, String), type_coerce(Attempt.finished_at, String))
         .where(Attempt.contest_id == cid, Attempt.status == "finished")
     ).all()
     frame = _frame(rows, ["attempt_id", "entrant_id", "score", "max_score", "correct", "duration_ms",
                           "started_at", "finished_at"])
     for column in ("started_at", "finished_at"):
-        frame[column] = pd.to_datetime(frame[column], utc=True)
+        frame[column] = pd.to_datetime(frame[column], utc=True, format="ISO8601")
     for column in ("score", "max_score"):
         frame[column] = frame[column].astype("float64")
     for column in ("correct", "duration_ms"):
@@ -152,18 +154,20 @@ def question_analysis(session: Session, cid: int) -> pd.DataFrame:
     """Per question drawn in a finished attempt: times drawn, correct rate, the favourite wrong answer."""
     finished = (Attempt.contest_id == cid) & (Attempt.status == "finished")
     drawn = times_drawn(session, cid)
-    correct = dict(session.execute(
-        select(Answer.question_id, func.count()).join(Attempt, Answer.attempt_id == Attempt.id)
-        .where(finished, Answer.is_correct.is_(True)).group_by(Answer.question_id)
-    ).all())
-    # Grouped in SQL on the answer's text, then folded here (PostgreSQL and SQLite space JSON differently).
+    # One pass over the answers, grouped in SQL on the answer's text, then folded here
+    # (PostgreSQL and SQLite space JSON differently).
+    correct: Counter[int] = Counter()
     wrong: dict[int, Counter] = defaultdict(Counter)
     answer_text = cast(Answer.answer, Text)
-    for qid, raw, count in session.execute(
-        select(Answer.question_id, answer_text, func.count()).join(Attempt, Answer.attempt_id == Attempt.id)
-        .where(finished, Answer.is_correct.is_not(True)).group_by(Answer.question_id, answer_text)
+    right = func.coalesce(Answer.is_correct, False)
+    for qid, is_right, raw, count in session.execute(
+        select(Answer.question_id, right, answer_text, func.count()).join(Attempt, Answer.attempt_id == Attempt.id)
+        .where(finished).group_by(Answer.question_id, right, answer_text)
     ):
-        wrong[qid][_answer_key(raw)] += count
+        if is_right:
+            correct[qid] += count
+        else:
+            wrong[qid][_answer_key(raw)] += count
     columns = ["question_id", "type", "category", "stem", "options", "answer", "drawn", "correct", "rate",
                "wrong_answer", "wrong_count", "suspect"]
     if not drawn:
