@@ -57,6 +57,7 @@
     if (!entry || !entry.token) {
       $("loading").hidden = true;
       showNotice($("notice"), "本机没有这份答卷的登录信息，请从竞赛首页重新报名查看。");
+      $("notice").append(" ", el("a", { href: root.dataset.home, text: "前往竞赛首页" }));
       return;
     }
     try {
@@ -69,6 +70,7 @@
     } catch (e) {
       $("loading").hidden = true;
       showNotice($("notice"), e.message);
+      $("notice").append(" ", el("a", { href: root.dataset.home, text: "返回竞赛首页" }));
     }
   }
 
