@@ -323,14 +323,21 @@ def create_game_cmd(bank_id, count, question_ids, seconds, scoring, streak_bonus
 @main.command("serve", help="Start the web server: pages, /admin, the API and the live channel.")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, type=int, show_default=True)
-def serve(host: str, port: int) -> None:
-    from contest.play.live import start_background_tasks
+@click.option("--server", type=click.Choice(["gevent", "eventlet", "threading"]), default="gevent",
+              envvar="CONTEST_SERVER", show_default=True,
+              help="concurrency: gevent (production), eventlet (compared in bench/), threading (werkzeug, debugging)")
+def serve(host: str, port: int, server: str) -> None:
+    from contest import serving
 
-    with app_runtime() as (app, _rt):
-        socketio = app.extensions["jd.socketio"]
-        start_background_tasks(app)
-        click.echo(f"竞答 running on http://{host}:{port}/  (admin: http://{host}:{port}/admin)")
-        socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=False)
+    serving.serve(server, host, port)
+
+
+def start_background_tasks(app) -> None:
+    """Every background task of a server process (contest.serving.run calls it)."""
+    from contest.play import game_live, live
+
+    live.start_background_tasks(app)
+    game_live.start_background_tasks(app)
 
 
 if __name__ == "__main__":

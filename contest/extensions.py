@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
 from contest import embedded_redis
 
+REDIS_POOL_SIZE = 64
+
 
 class Database:
     """Engine and a scoped session; one per app."""
@@ -50,9 +52,14 @@ def make_engine(url: str) -> Engine:
 
 def make_redis(url: str) -> redis.Redis:
     """A client for the Redis at `url`, named so the embedded server knows who is connected."""
-    return redis.Redis.from_url(
+    # A blocking pool: under a burst, requests wait a moment for a connection instead of
+    # failing with "Too many connections" (redis-py's plain pool raises past 100).
+    pool = redis.BlockingConnectionPool.from_url(
         url,
+        max_connections=REDIS_POOL_SIZE,
+        timeout=10,
         decode_responses=True,
         client_name=f"{embedded_redis.CLIENT_PREFIX}{os.getpid()}",
         health_check_interval=30,
     )
+    return redis.Redis(connection_pool=pool)

@@ -8,16 +8,16 @@ an answer costs one locked write and no extra read.
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Integer, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from contest.clock import contest_day, iso, to_ms
 from contest.errors import Conflict, Forbidden, NotFound, TooMany
 from contest.models import Answer, Attempt, Contest, Entrant
-from contest.play import papers, ranking, scoring
+from contest.play import papers, ranking, scoring, throttle
 from contest.play.contests import get_contest, status
 from contest.play.entry import Caller
 from contest.runtime import Runtime
@@ -145,9 +145,21 @@ def _meta_for(rt: Runtime, caller: Caller, aid: int) -> dict:
     return meta
 
 
-def save_answer(rt: Runtime, caller: Caller, aid: int, qid: int, raw: object) -> None:
-    """Store the answer if it arrived before the deadline; the last one in time counts."""
-    meta = _meta_for(rt, caller, aid)
+def save_answer(rt: Runtime, caller: Caller, aid: int, qid: int, raw: object,
+                counters: list[tuple[str, str, int, int]] | None = None) -> None:
+    """Store the answer if it arrived before the deadline; the last one in time counts.
+
+    The hot path of a contest: one Redis round trip (allowances and the cached attempt),
+    one SQL statement that writes only while the attempt is open, one round trip to count.
+    `counters` are the caller's allowances (throttle.counters), counted in that round trip.
+    """
+    allowed, meta = rt.state.answer_gate(counters or [], caller.contest_id, aid)
+    if not allowed:
+        throttle.refuse()
+    if meta is None:
+        meta = _meta_for(rt, caller, aid)
+    elif meta["entrant"] != caller.entrant_id:
+        raise Forbidden("这不是您的答卷。", code="not_yours")
     now = rt.clock.now()
     if to_ms(now) > meta["deadline_ms"] + GRACE_MS:
         raise Conflict("答题时间已到，答案未保存。", code="deadline_passed")
@@ -160,31 +172,48 @@ def save_answer(rt: Runtime, caller: Caller, aid: int, qid: int, raw: object) ->
         answer = scoring.to_bank_letters(answer, item["perm"])
 
     session = rt.session
-    attempt = _lock_attempt(session, aid)
-    if attempt.status != "open":
+    stored = session.connection().execute(
+        _accept_statement(session.get_bind().dialect.name),
+        {"aid": aid, "qid": qid, "answer": answer, "now": now, "entrant": caller.entrant_id},
+    ).rowcount
+    session.commit()
+    if not stored:
+        attempt = session.get(Attempt, aid)
         session.rollback()
         if to_ms(now) > to_ms(attempt.deadline):
             raise Conflict("答题时间已到，答案未保存。", code="deadline_passed")
         raise Conflict("答卷已提交，不能再修改答案。", code="already_submitted")
-    _upsert_answer(session, aid, qid, answer, now)
-    session.commit()
     rt.state.boards.count_answer(meta["contest"], ranking.minute_of(now))
 
 
-def _upsert_answer(session: Session, aid: int, qid: int, answer: object, now: datetime) -> None:
-    """One row per attempt and question (a unique constraint): repeats overwrite, never duplicate."""
-    values = {"attempt_id": aid, "question_id": qid, "answer": answer, "received_at": now}
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    statement = insert(Answer).values(**values)
-    statement = statement.on_conflict_do_update(
-        index_elements=["attempt_id", "question_id"],
-        set_={"answer": statement.excluded.answer, "received_at": statement.excluded.received_at},
-    )
-    session.execute(statement)
+_ACCEPT: dict[str, object] = {}
+
+
+def _accept_statement(dialect: str):
+    """INSERT the answer only while its attempt is open and the caller's, as one statement.
+
+    One row per attempt and question (a unique constraint): repeats overwrite, never
+    duplicate. The attempt is read in the same statement that writes: under SQLite's write
+    lock, or with a share lock on PostgreSQL, so finish() (which locks the attempt for
+    update) either waits for this answer and scores it, or closes first and this stores nothing.
+    """
+    if dialect not in _ACCEPT:
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        table = Answer.__table__
+        source = select(
+            bindparam("aid", type_=Integer), bindparam("qid", type_=Integer),
+            bindparam("answer", type_=table.c.answer.type), bindparam("now", type_=table.c.received_at.type),
+        ).where(Attempt.id == bindparam("aid"), Attempt.status == "open",
+                Attempt.entrant_id == bindparam("entrant")).with_for_update(read=True)
+        statement = insert(table).from_select(["attempt_id", "question_id", "answer", "received_at"], source)
+        _ACCEPT[dialect] = statement.on_conflict_do_update(
+            index_elements=["attempt_id", "question_id"],
+            set_={"answer": statement.excluded.answer, "received_at": statement.excluded.received_at},
+        )
+    return _ACCEPT[dialect]
 
 
 def submit(rt: Runtime, caller: Caller, aid: int) -> dict:

@@ -26,10 +26,19 @@ ALLOWANCES = {
 }
 
 
+def counters(kind: str, address: str | None, subject: object,
+             allowances: dict | None = None) -> list[tuple[str, str, int, int]]:
+    """The (scope, subject, limit, window_s) counters one call of `kind` is counted on."""
+    per_address, per_subject = (allowances or ALLOWANCES)[kind]
+    return [(f"{kind}:who", str(subject), per_subject.limit, per_subject.window_s),
+            (f"{kind}:addr", address or "-", per_address.limit, per_address.window_s)]
+
+
+def refuse() -> None:
+    raise TooMany("操作过于频繁，请稍后再试。", code="rate_limited")
+
+
 def check(rt: Runtime, kind: str, address: str | None, subject: object, allowances: dict | None = None) -> None:
     """Count one call; TooMany (429, in Chinese) when the address or the subject is over its allowance."""
-    per_address, per_subject = (allowances or ALLOWANCES)[kind]
-    ok_subject = rt.state.limits.take([(f"{kind}:who", str(subject))], per_subject.limit, per_subject.window_s)
-    ok_address = rt.state.limits.take([(f"{kind}:addr", address or "-")], per_address.limit, per_address.window_s)
-    if not (ok_subject and ok_address):
-        raise TooMany("操作过于频繁，请稍后再试。", code="rate_limited")
+    if not rt.state.limits.take_each(counters(kind, address, subject, allowances)):
+        refuse()

@@ -33,13 +33,16 @@ Redis Cluster slot):
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
+
 import redis
 
 from contest.state import keys
 from contest.state.attempts import AttemptCache
 from contest.state.boards import Boards, Standing
 from contest.state.games import GameState
-from contest.state.limits import Limits
+from contest.state.limits import TAKE_EACH, Limits
 from contest.state.live import LiveQueue
 
 __all__ = ["State", "Standing", "keys"]
@@ -55,3 +58,14 @@ class State:
         self.live = LiveQueue(client)
         self.limits = Limits(client)
         self.games = GameState(client)
+
+    def answer_gate(self, counters: Sequence[tuple[str, str, int, int]], cid: int, aid: int) -> tuple[bool, dict | None]:
+        """An answer's one round trip before SQL: count it against the allowances (as
+        Limits.take_each) and recall the open attempt's cached facts (None if not cached)."""
+        names, args = self.limits.take_each_args(counters)
+        pipe = self.redis.pipeline(transaction=False)
+        # EVAL, not EVALSHA: a pipeline cannot fall back when the script cache was flushed.
+        pipe.eval(TAKE_EACH, len(names), *names, *args)
+        pipe.get(keys.attempt(cid, aid))
+        allowed, meta = pipe.execute()
+        return bool(allowed), json.loads(meta) if meta else None

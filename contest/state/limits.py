@@ -21,6 +21,18 @@ end
 return allowed
 """
 
+# KEYS: counters; ARGV: limit and window_s of each counter in turn. Like _TAKE, with an
+# allowance per counter (a worker's own and its address's), in one round trip.
+TAKE_EACH = """
+local allowed = 1
+for i, key in ipairs(KEYS) do
+  local tries = redis.call('INCR', key)
+  if redis.call('TTL', key) < 0 then redis.call('EXPIRE', key, ARGV[2 * i]) end
+  if tries > tonumber(ARGV[2 * i - 1]) then allowed = 0 end
+end
+return allowed
+"""
+
 # KEYS: counter. Un-counts a try that turned out fine, keeping the window's expiry.
 _GIVE_BACK = """
 local tries = tonumber(redis.call('GET', KEYS[1]) or '0')
@@ -36,11 +48,23 @@ class Limits:
         self.redis = client
         self._take = client.register_script(_TAKE)
         self._give_back = client.register_script(_GIVE_BACK)
+        self._take_each = client.register_script(TAKE_EACH)
 
     def take(self, counters: Sequence[tuple[str, str]], limit: int, window_s: int) -> bool:
         """Count one try against each (scope, subject); False if any allowance is used up."""
         names = [keys.limit(scope, subject) for scope, subject in counters]
         return bool(self._take(keys=names, args=[limit, window_s]))
+
+    def take_each(self, counters: Sequence[tuple[str, str, int, int]]) -> bool:
+        """Count one try against each (scope, subject, limit, window_s); False if any is used up."""
+        names, args = self.take_each_args(counters)
+        return bool(self._take_each(keys=names, args=args))
+
+    def take_each_args(self, counters: Sequence[tuple[str, str, int, int]]) -> tuple[list[str], list[int]]:
+        """KEYS and ARGV of TAKE_EACH, for a caller that sends it in a pipeline."""
+        names = [keys.limit(scope, subject) for scope, subject, _limit, _window in counters]
+        args = [n for _scope, _subject, limit, window in counters for n in (limit, window)]
+        return names, args
 
     def give_back(self, scope: str, subject: str) -> None:
         """Un-count one try (it succeeded), so honest use does not eat the allowance."""

@@ -78,11 +78,13 @@ def show_attempt(aid: int):
 def save_answer(aid: int, qid: int):
     rt = runtime.current()
     caller = _caller(rt)
-    _throttle(rt, "answer", caller.entrant_id)
     body = _body()
     if "answer" not in body:
         raise BadInput("缺少答案。", field="answer")
-    attempts.save_answer(rt, caller, aid, qid, body["answer"])
+    # The allowances are counted in the same Redis round trip as the attempt is recalled.
+    counters = throttle.counters("answer", request.remote_addr, caller.entrant_id,
+                                 current_app.config.get("WORKER_ALLOWANCES"))
+    attempts.save_answer(rt, caller, aid, qid, body["answer"], counters)
     return jsonify({"saved": True})
 
 

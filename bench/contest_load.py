@@ -1,0 +1,250 @@
+"""Answers per second and latency of one `contest serve` process under 500 simulated workers.
+
+Each worker enters (name, phone, unit), starts an attempt, saves its answers one by one
+with PUT, submits, and starts again, through the real participant API over loopback.
+Workers pace themselves so that together they offer `--rate` answers a second (a worker
+answering every workers/rate seconds); a worker whose answer is late sends the next one at
+once, so a slow server shows as fewer answers/s and longer latencies, never as a hidden queue.
+
+    .venv/bin/python bench/contest_load.py                       # SQLite + embedded Redis, gevent
+    .venv/bin/python bench/contest_load.py --server eventlet
+    .venv/bin/python bench/contest_load.py --database-url postgresql://postgres@127.0.0.1:5432/bench \\
+        --redis-url redis://127.0.0.1:6379/0
+    .venv/bin/python bench/contest_load.py --rate 0             # flat out: the ceiling
+
+Target (issue 3), on the 2-core machine shared with this generator: at least 1,500
+accepted answers/s with p99 under 100 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from loadkit import (
+    Calls,
+    Http,
+    Server,
+    Stores,
+    cpu_seconds,
+    loopback_address,
+    machine,
+    make_contest,
+    table,
+)
+
+ATTEMPTS_PER_ENTRANT = 5
+
+
+@dataclass
+class Run:
+    port: int
+    contest_id: int
+    unit_ids: list[int]
+    interval: float            # seconds between one worker's answers (0: no pacing)
+    window: tuple[float, float]
+    stop_at: float
+    calls: dict[str, Calls] = field(default_factory=dict)
+    acked: set[tuple[int, int]] = field(default_factory=set)
+    cpu: tuple[float, float] = (0.0, 0.0)   # server, generator CPU seconds over the window
+
+    def measured(self, started: float, ended: float) -> bool:
+        return self.window[0] <= started and ended <= self.window[1]
+
+
+def answer_for(question: dict, rng: random.Random) -> object:
+    kind = question["type"]
+    if kind == "single":
+        return [rng.choice("ABCD"[: len(question["options"])])]
+    if kind == "multiple":
+        return sorted(rng.sample("ABCD"[: len(question["options"])], 2))
+    if kind == "judge":
+        return rng.random() < 0.7
+    return rng.choice(["上海", "北京"])
+
+
+async def timed(run: Run, kind: str, http: Http, method: str, path: str, expected: tuple[int, ...],
+                body: object = None, token: str | None = None) -> object:
+    """Send one call; record its latency (inside the window) or its error; None on failure."""
+    started = time.monotonic()
+    try:
+        status, answer = await http.request(method, path, body, token)
+    except (TimeoutError, OSError, asyncio.IncompleteReadError) as error:
+        if run.window[0] <= started <= run.window[1]:
+            run.calls[kind].error(type(error).__name__)
+        return None
+    ended = time.monotonic()
+    if status not in expected:
+        if run.window[0] <= started <= run.window[1]:
+            code = answer.get("error", "") if isinstance(answer, dict) else ""
+            run.calls[kind].error(f"{status} {code}".strip())
+        return None
+    if run.measured(started, ended):
+        run.calls[kind].latencies.append(ended - started)
+    return answer
+
+
+async def worker(run: Run, index: int, ramp: float) -> None:
+    rng = random.Random(index)
+    http = Http("127.0.0.1", run.port, loopback_address(index))
+    await asyncio.sleep(rng.uniform(0, ramp))
+    serial = 0
+    next_at = time.monotonic()
+    cid = run.contest_id
+    try:
+        while time.monotonic() < run.stop_at:
+            phone = f"1{3 + index % 6}{index:05d}{serial:04d}"
+            serial += 1
+            entered = await timed(run, "enter", http, "POST", f"/api/v1/contests/{cid}/entrants", (201,),
+                                  {"name": f"职工{index}", "phone": phone, "unit_id": rng.choice(run.unit_ids)})
+            if entered is None:
+                await asyncio.sleep(1)
+                continue
+            token = entered["token"]
+            for _ in range(ATTEMPTS_PER_ENTRANT):
+                if time.monotonic() >= run.stop_at:
+                    return
+                paper = await timed(run, "start", http, "POST", f"/api/v1/contests/{cid}/attempts", (200, 201),
+                                    token=token)
+                if paper is None:
+                    await asyncio.sleep(1)
+                    break
+                aid = paper["attempt_id"]
+                for question in paper["questions"]:
+                    if run.interval:
+                        next_at = max(next_at + run.interval, time.monotonic())
+                        await asyncio.sleep(next_at - time.monotonic())
+                    if time.monotonic() >= run.stop_at:
+                        return
+                    saved = await timed(run, "answer", http, "PUT", f"/api/v1/attempts/{aid}/answers/{question['id']}",
+                                        (200,), {"answer": answer_for(question, rng)}, token)
+                    if saved is not None:
+                        run.acked.add((aid, question["id"]))
+                await timed(run, "submit", http, "POST", f"/api/v1/attempts/{aid}/submit", (200,), token=token)
+    finally:
+        http.close()
+
+
+async def ceiling_worker(run: Run, index: int) -> None:
+    """Answers only, flat out, against the minimal endpoint."""
+    http = Http("127.0.0.1", run.port, loopback_address(index))
+    try:
+        while time.monotonic() < run.stop_at:
+            await timed(run, "answer", http, "PUT", f"/api/v1/attempts/{index}/answers/1", (200,), {"answer": ["A"]},
+                        "ceiling")
+    finally:
+        http.close()
+
+
+async def drive_ceiling(args, port: int, pid: int) -> Run:
+    now = time.monotonic()
+    window = (now + 2, now + 2 + args.ceiling_duration)
+    run = Run(port=port, contest_id=0, unit_ids=[], interval=0.0, window=window, stop_at=window[1],
+              calls={"answer": Calls("ceiling")})
+    tasks = [asyncio.ensure_future(ceiling_worker(run, i)) for i in range(args.workers)]
+    await asyncio.sleep(max(0.0, window[0] - time.monotonic()))
+    server_cpu, own_cpu = cpu_seconds(pid), cpu_seconds(os.getpid())
+    await asyncio.sleep(max(0.0, window[1] - time.monotonic()))
+    run.cpu = (cpu_seconds(pid) - server_cpu, cpu_seconds(os.getpid()) - own_cpu)
+    await asyncio.wait(tasks, timeout=15)
+    return run
+
+
+def answers_in_sql(app, contest_id: int, acked: set[tuple[int, int]]) -> tuple[int, int]:
+    """(acknowledged answers found in SQL, answer rows of the contest)."""
+    from sqlalchemy import select
+
+    from contest.models import Answer, Attempt
+
+    with app.app_context():
+        session = app.extensions["jd.db"].session()
+        rows = set(session.execute(
+            select(Answer.attempt_id, Answer.question_id).join(Attempt, Attempt.id == Answer.attempt_id)
+            .where(Attempt.contest_id == contest_id)).all())
+        app.extensions["jd.db"].remove()
+    return len(acked & {tuple(r) for r in rows}), len(rows)
+
+
+async def drive(args, server: Server, played) -> Run:
+    now = time.monotonic()
+    ramp = min(5.0, args.warmup)
+    window = (now + args.warmup, now + args.warmup + args.duration)
+    run = Run(port=server.port, contest_id=played.contest_id, unit_ids=played.unit_ids,
+              interval=args.workers / args.rate if args.rate else 0.0, window=window, stop_at=window[1],
+              calls={kind: Calls(kind) for kind in ("enter", "start", "answer", "submit")})
+    tasks = [asyncio.ensure_future(worker(run, i, ramp)) for i in range(args.workers)]
+    await asyncio.sleep(max(0.0, window[0] - time.monotonic()))
+    server_cpu, own_cpu = server.cpu(), cpu_seconds(os.getpid())
+    await asyncio.sleep(max(0.0, window[1] - time.monotonic()))
+    run.cpu = (server.cpu() - server_cpu, cpu_seconds(os.getpid()) - own_cpu)
+    await asyncio.wait(tasks, timeout=15)
+    for task in tasks:
+        task.cancel()
+    return run
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--workers", type=int, default=500)
+    parser.add_argument("--rate", type=float, default=1600, help="answers/s offered by all workers; 0 = flat out")
+    parser.add_argument("--duration", type=float, default=30, help="seconds measured")
+    parser.add_argument("--warmup", type=float, default=8, help="seconds before measuring (workers ramp up)")
+    parser.add_argument("--server", default=None, help="gevent | eventlet | threading (default: serve's own)")
+    parser.add_argument("--database-url", default=None)
+    parser.add_argument("--redis-url", default=None)
+    parser.add_argument("--port", type=int, default=5391)
+    parser.add_argument("--ceiling-duration", type=float, default=0,
+                        help="then measure the minimal-endpoint ceiling for this many seconds (0: skip)")
+    args = parser.parse_args()
+
+    stores = Stores(args.database_url, args.redis_url)
+    server = None
+    try:
+        app = stores.open()
+        played = make_contest(app)
+        server = Server(stores, args.port, args.server).start()
+        run = asyncio.run(drive(args, server, played))
+        found, rows = answers_in_sql(app, played.contest_id, run.acked)
+        server.stop()
+        if args.ceiling_duration:
+            server = Server(stores, args.port + 1, None, command=[
+                sys.executable, str(Path(__file__).with_name("ceiling_app.py")), str(args.port + 1),
+                stores.redis_url]).start()
+            top = asyncio.run(drive_ceiling(args, server.port, server.process.pid))
+    finally:
+        if server:
+            server.stop()
+        stores.close()
+
+    answers = run.calls["answer"]
+    kind = "PostgreSQL" if stores.database_url.startswith("postgresql") else "SQLite"
+    redis_kind = "embedded Redis" if args.redis_url is None else "Redis " + args.redis_url.split("@")[-1]
+    print(f"contest_load: {args.workers} workers, offered {args.rate or 'flat out'} answers/s, "
+          f"{args.duration:.0f} s measured; server={args.server or 'default'}, {kind}, {redis_kind}")
+    print(f"machine: {machine()}")
+    print(table(list(run.calls.values()), args.duration))
+    p99 = sorted(answers.latencies)[int(0.99 * (len(answers.latencies) - 1))] * 1000 if answers.latencies else 0
+    rate = len(answers.latencies) / args.duration
+    print(f"accepted answers/s: {rate:.0f}   answer p99: {p99:.1f} ms   "
+          f"target ≥1500/s & p99<100ms: {'MET' if rate >= 1500 and p99 < 100 else 'not met'}")
+    print(f"cpu over the window: server {run.cpu[0] / args.duration:.0%} of a core, "
+          f"generator {run.cpu[1] / args.duration:.0%}")
+    if args.ceiling_duration:
+        ceiling = len(top.calls["answer"].latencies) / args.ceiling_duration
+        print(f"ceiling (minimal Flask endpoint, one Redis round trip, same server setup), "
+              f"{args.workers} connections flat out:")
+        print(table(list(top.calls.values()), args.ceiling_duration))
+        print(f"answers/s as a share of the ceiling: {rate / ceiling:.0%}   "
+              f"(ceiling server cpu {top.cpu[0] / args.ceiling_duration:.0%} of a core)")
+    print(f"acknowledged answers in SQL: {found} of {len(run.acked)} ({rows} rows for the contest)"
+          + ("" if found == len(run.acked) else "  ** LOST ANSWERS **"))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,277 @@
+"""Shared by the load benchmarks: a real `contest serve` process, a contest to play, and figures.
+
+Every address used is on the loopback range; every loop the benchmarks run is bounded in
+count and time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+
+PROJECT = Path(__file__).resolve().parent.parent
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def loopback_address(index: int) -> str:
+    """A distinct 127.x.y.z source address per simulated worker, as workers come from many networks."""
+    return f"127.{1 + index // 62500}.{index // 250 % 250}.{1 + index % 250}"
+
+
+class Stores:
+    """The instance folder and the database/Redis URLs the bench and its server share."""
+
+    def __init__(self, database_url: str | None, redis_url: str | None) -> None:
+        self._tmp = tempfile.TemporaryDirectory(prefix="jingda-bench-")
+        self.instance = Path(self._tmp.name)
+        self.database_url = database_url or f"sqlite:///{self.instance / 'bench.sqlite3'}"
+        self.redis_url = redis_url
+        self.app = None
+
+    def open(self):
+        """The app the bench uses to write its contest (starts the embedded Redis if none given)."""
+        sys.path.insert(0, str(PROJECT))
+        from contest import create_app
+
+        self.app = create_app({
+            "INSTANCE_PATH": str(self.instance), "DATABASE_URL": self.database_url,
+            "REDIS_URL": self.redis_url, "SOCKETIO_MESSAGE_QUEUE": False,
+        })
+        self.redis_url = self.app.config["REDIS_URL_IN_USE"]
+        return self.app
+
+    def env(self) -> dict[str, str]:
+        return {"CONTEST_INSTANCE": str(self.instance), "DATABASE_URL": self.database_url,
+                "REDIS_URL": self.redis_url}
+
+    def close(self) -> None:
+        if self.app is not None:
+            self.app.extensions["jd.db"].engine.dispose()
+        from contest import embedded_redis
+
+        embedded_redis.stop(self.instance)
+        for log in self.instance.glob("server-*.log"):  # kept for a look after the run
+            shutil.copy(log, Path(tempfile.gettempdir()) / f"jingda-bench-{log.name}")
+        self._tmp.cleanup()
+
+
+@dataclass
+class Played:
+    contest_id: int
+    unit_ids: list[int]
+    question_ids: list[int]
+
+
+def make_contest(app, units: int = 500, questions: int = 10, tag: str | None = None) -> Played:
+    """A bank, `units` units and an open contest, written straight into SQL (as the tests do)."""
+    from contest.models import Bank, Question, Unit
+    from contest.play import papers
+    from contest.play.contests import ContestSettings, create_contest
+    from contest.runtime import current
+
+    tag = tag or datetime.now(UTC).strftime("%Y%m%d%H%M%S%f")
+    per_type = {"single": 20, "multiple": 8, "judge": 8, "fill": 4}
+    with app.app_context():
+        rt = current()
+        bank = Bank(name=f"压测题库{tag}")
+        rt.session.add(bank)
+        rt.session.flush()
+        rows = []
+        for qtype, count in per_type.items():
+            for i in range(count):
+                rows.append(Question(
+                    bank_id=bank.id, type=qtype, stem=f"{qtype}题{i}：中国共产党第一次全国代表大会在哪里召开？",
+                    stem_key=f"{qtype}{i}", options=["上海", "北京", "嘉兴", "广州"] if qtype in ("single", "multiple") else [],
+                    answer={"single": ["A"], "multiple": ["A", "C"], "judge": True, "fill": ["上海"]}[qtype],
+                    explanation="一大在上海召开，最后一天转移到嘉兴南湖。", score=2 if qtype == "multiple" else 1,
+                    category="党史"))
+        unit_rows = [Unit(name=f"压测单位{tag}-{i:03d}", headcount=50 + i % 200, parent_name="市总工会")
+                     for i in range(units)]
+        rt.session.add_all(rows + unit_rows)
+        rt.session.commit()
+        singles = max(1, questions - 4)
+        now = datetime.now(UTC)
+        contest = create_contest(rt.session, ContestSettings(
+            title=f"压测竞赛{tag}", bank_id=bank.id, time_limit_s=1800, attempts_per_day=100,
+            paper=papers.parse_rules(f"single={singles},multiple=2,judge=1,fill=1"),
+            starts_at=now - timedelta(hours=1), ends_at=now + timedelta(days=1),
+        ))
+        played = Played(contest.id, [u.id for u in unit_rows], [q.id for q in rows])
+        app.extensions["jd.db"].remove()
+    return played
+
+
+class Server:
+    """One `contest serve` process; `--server` picks its concurrency (gevent, eventlet, threading)."""
+
+    def __init__(self, stores: Stores, port: int, mode: str | None, extra_env: dict | None = None,
+                 command: list[str] | None = None) -> None:
+        self.port = port
+        self.log = stores.instance / f"server-{port}.log"
+        args = command or [sys.executable, "-m", "contest.cli", "serve", "--port", str(port)]
+        if mode:
+            args += ["--server", mode]
+        self.args = args
+        self.env = {**os.environ, **stores.env(), **(extra_env or {})}
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 30) -> Server:
+        with open(self.log, "ab") as log:
+            self.process = subprocess.Popen(self.args, env=self.env, cwd=PROJECT, stdout=log,
+                                            stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited:\n{self.log.read_text()[-3000:]}")
+            try:
+                if httpx.get(f"{self.url}/api/v1/contests", timeout=1).status_code == 200:
+                    return self
+            except httpx.TransportError:
+                time.sleep(0.1)  # the port is not open yet; bounded by the deadline
+        raise RuntimeError(f"server did not answer in {timeout} s:\n{self.log.read_text()[-3000:]}")
+
+    def cpu(self) -> float:
+        """CPU seconds of the server and its child processes still running."""
+        total = cpu_seconds(self.process.pid)
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        for pid in children.read_text().split() if children.exists() else []:
+            total += cpu_seconds(int(pid))
+        return total
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
+
+
+@dataclass
+class Calls:
+    """Latencies (seconds) and errors of one kind of call, kept only inside the measured window."""
+
+    name: str
+    latencies: list[float] = field(default_factory=list)
+    errors: dict[str, int] = field(default_factory=dict)
+
+    def error(self, what: str) -> None:
+        self.errors[what] = self.errors.get(what, 0) + 1
+
+    def row(self, seconds: float) -> str:
+        lat = sorted(self.latencies)
+        errors = sum(self.errors.values())
+        detail = ", ".join(f"{k}×{v}" for k, v in sorted(self.errors.items()))
+        return (f"{self.name:<10}{len(lat):>9}{len(lat) / seconds:>9.0f}{ms(lat, 0.50):>9}{ms(lat, 0.95):>9}"
+                f"{ms(lat, 0.99):>9}{ms(lat, 1.0):>9}{errors:>8}  {detail}")
+
+
+def ms(sorted_values: list[float], q: float) -> str:
+    if not sorted_values:
+        return "-"
+    index = min(len(sorted_values) - 1, max(0, round(q * len(sorted_values)) - 1))
+    return f"{sorted_values[index] * 1000:.1f}"
+
+
+def table(calls: list[Calls], seconds: float) -> str:
+    head = f"{'call':<10}{'count':>9}{'per s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'max ms':>9}{'errors':>8}"
+    return "\n".join([head] + [c.row(seconds) for c in calls])
+
+
+def machine() -> str:
+    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                  if line.startswith("model name")), "?")
+    return f"{os.cpu_count()} cores ({model}), Python {sys.version.split()[0]}"
+
+
+class Http:
+    """A lean HTTP/1.1 keep-alive JSON client on asyncio streams.
+
+    httpx costs about 1.5 ms of CPU per request here, so a generator built on it would need
+    more cores than the machine has to offer 1,500 answers/s; this one costs a tenth of that.
+    """
+
+    def __init__(self, host: str, port: int, local_address: str | None = None) -> None:
+        self.host, self.port, self.local_address = host, port, local_address
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def _connect(self) -> None:
+        local = (self.local_address, 0) if self.local_address else None
+        self.reader, self.writer = await asyncio.open_connection(self.host, self.port, local_addr=local)
+        self.writer.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    async def request(self, method: str, path: str, body: object = None, token: str | None = None,
+                      timeout: float = 10) -> tuple[int, object]:
+        """(status, decoded JSON body or None); raises OSError/asyncio errors on a broken connection."""
+        try:
+            return await asyncio.wait_for(self._request(method, path, body, token), timeout)
+        except BaseException:
+            self.close()
+            raise
+
+    async def _request(self, method, path, body, token) -> tuple[int, object]:
+        if self.writer is None:
+            await self._connect()
+        payload = json.dumps(body, ensure_ascii=False).encode() if body is not None else b""
+        head = (f"{method} {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
+                f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n")
+        if token:
+            head += f"Authorization: Bearer {token}\r\n"
+        self.writer.write(head.encode() + b"\r\n" + payload)
+        status_line = await self.reader.readline()
+        if not status_line:
+            raise ConnectionResetError("server closed the connection")
+        status = int(status_line.split(b" ", 2)[1])
+        length, chunked, closing = 0, False, False
+        while (line := await self.reader.readline()) not in (b"\r\n", b""):
+            name, _, value = line.decode("latin-1").partition(":")
+            name, value = name.strip().lower(), value.strip().lower()
+            if name == "content-length":
+                length = int(value)
+            elif name == "transfer-encoding" and "chunked" in value:
+                chunked = True
+            elif name == "connection" and value == "close":
+                closing = True
+        if chunked:
+            data = b""
+            while (size := int((await self.reader.readline()).split(b";")[0], 16)) > 0:
+                data += await self.reader.readexactly(size + 2)
+                data = data[:-2]
+            await self.reader.readline()
+        else:
+            data = await self.reader.readexactly(length) if length else b""
+        if closing:
+            self.close()
+        try:
+            return status, json.loads(data) if data else None
+        except ValueError:
+            return status, None
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        self.reader = self.writer = None
