@@ -254,6 +254,20 @@ def test_question_analysis_finds_the_favourite_wrong_answer_and_flags_low_rates(
     assert analysis.index.tolist()[0] == hard  # the weakest question first
 
 
+def test_a_question_drawn_only_a_few_times_is_not_flagged(rt):
+    s = rt.session
+    bank = make_bank(s)
+    unit = make_units(s, 1)[0]
+    contest = make_contest(rt, bank)
+    rare = question_ids(s, bank, "single")[0]
+    for i in range(4):
+        entrant = add_entrant(s, contest, unit, name=f"人{i}")
+        add_attempt(s, contest, entrant, 0, 60, rt.clock.now(), answers=[(rare, ["A"], False)])
+    s.commit()
+    analysis = read_frames(export_bytes(rt, contest.id))["题目分析"]
+    assert analysis["正确率"].tolist() == [0] and pd.isna(analysis["提示"].iloc[0])
+
+
 def test_clean_text_drops_every_control_character_but_tab_and_line_breaks():
     from contest.reports.safe_cells import clean_text
 

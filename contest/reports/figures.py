@@ -20,8 +20,9 @@ from contest.models import Answer, Attempt, Contest, Entrant, Question, Unit
 
 # Contest days follow China Standard Time (no DST), as in contest/clock.py.
 CST_OFFSET = pd.Timedelta(hours=8)
-# Below this correct rate a question's key is suspect.
+# Below this correct rate a question's key is suspect; a few draws say nothing either way.
 SUSPECT_RATE = 0.2
+SUSPECT_MIN_DRAWN = 5
 
 STANDING_COLUMNS = ["rank", "entrant_id", "name", "phone", "unit_id", "unit", "score", "duration_ms",
                     "finished_at", "attempts"]
@@ -183,7 +184,7 @@ def question_analysis(session: Session, cid: int) -> pd.DataFrame:
         rate = right / times if times else 0.0
         rows.append([qid, qtype, category, stem, options or [], key, times, right, rate,
                      favourite[0][0] if favourite else None, favourite[0][1] if favourite else 0,
-                     rate < SUSPECT_RATE])
+                     rate < SUSPECT_RATE and times >= SUSPECT_MIN_DRAWN])
     frame = pd.DataFrame(rows, columns=columns)
     return frame.sort_values(["rate", "question_id"], kind="mergesort").reset_index(drop=True)
 

@@ -24,7 +24,7 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from contest.play.contests import RANKING_MODES
 from contest.reports import awards
-from contest.reports.figures import CST_OFFSET, Figures, unit_totals
+from contest.reports.figures import CST_OFFSET, SUSPECT_MIN_DRAWN, Figures, unit_totals
 from contest.reports.safe_cells import clean_text, text_cell
 from contest.reports.stream import Column, PendingRows, defer_rows, save_with_rows
 
@@ -37,6 +37,7 @@ EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 DAY_MS = 86_400_000
 TYPE_NAMES = {"single": "单选", "multiple": "多选", "judge": "判断", "fill": "填空"}
 CHART_UNITS = 20
+SUSPECT_NOTE = "正确率低于20%，请核对答案是否有误"
 
 
 def excel_moments(moments: pd.Series) -> list[float | None]:
@@ -111,6 +112,7 @@ def sheet_summary(wb: Workbook, fig: Figures, rules: awards.AwardRules, exported
          float(ranked["score"].mean()) if len(ranked) else 0.0, DECIMAL),
         ("导出时间", excel_moment(exported_at), MOMENT),
         ("说明", "时间均为北京时间；数据取自数据库记录（非实时缓存）。", None),
+        ("题目分析", f"抽中不少于 {SUSPECT_MIN_DRAWN} 次且正确率低于 20% 的题目标注为可能答案有误。", None),
     ]
     rows += [("奖项规则", tier.describe(), None) for tier in rules.tiers] or [("奖项规则", "未设置", None)]
     rows.append(("优秀组织奖规则", rules.org.describe() if rules.org else "未设置", None))
@@ -267,7 +269,7 @@ def sheet_questions(wb: Workbook, fig: Figures) -> None:
         ws.append([row.question_id, TYPE_NAMES.get(row.type, row.type), text_cell(ws, row.category),
                    text_cell(ws, row.stem), text_cell(ws, answer_label(row.type, row.answer, row.options)),
                    row.drawn, row.correct, _cell(ws, row.rate, PERCENT), text_cell(ws, wrong),
-                   int(row.wrong_count) if wrong else None, "正确率低于20%，请核对答案" if row.suspect else None])
+                   int(row.wrong_count) if wrong else None, SUSPECT_NOTE if row.suspect else None])
     _filter(ws, len(QUESTION_COLUMNS), len(q))
 
 
