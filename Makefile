@@ -28,8 +28,14 @@ lint: install
 format: install
 	$(BIN)/ruff format contest tests bench
 
+# Every benchmark script under bench/ in turn, import_bench.py first; each prints its figures.
+# loadkit.py and ceiling_app.py are pieces of contest_load.py, not benchmarks of their own.
+BENCH_PARTS := bench/loadkit.py bench/ceiling_app.py
+BENCHES := $(wildcard bench/import_bench.py) \
+	$(sort $(filter-out bench/import_bench.py $(BENCH_PARTS),$(wildcard bench/*.py)))
+
 bench: install
-	$(BIN)/python bench/import_bench.py
+	@set -e; for script in $(BENCHES); do echo "== $$script"; $(BIN)/python $$script; done
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -199,7 +199,7 @@ def main() -> None:
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--redis-url", default=None)
     parser.add_argument("--port", type=int, default=5391)
-    parser.add_argument("--ceiling-duration", type=float, default=0,
+    parser.add_argument("--ceiling-duration", type=float, default=15,
                         help="then measure the minimal-endpoint ceiling for this many seconds (0: skip)")
     args = parser.parse_args()
 
