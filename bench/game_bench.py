@@ -37,6 +37,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def pct(values: list[float], q: float) -> str:
     if not values:
         return "-"
@@ -225,8 +231,10 @@ def main() -> None:
                         break
                 except httpx.TransportError:
                     time.sleep(0.1)  # waiting for the port; bounded by the deadline
+            cpu_before = cpu_seconds(server.pid), time.process_time()
             crowd, figures = asyncio.run(asyncio.wait_for(run(url, links, args.players, args.seconds, args.batch),
                                                           timeout=600))
+            figures["cpu"] = cpu_seconds(server.pid) - cpu_before[0], time.process_time() - cpu_before[1]
             report(crowd, figures, args, stored_answers(instance, database_url, redis_url, links["game_id"]))
         finally:
             server.terminate()
@@ -245,7 +253,8 @@ def main() -> None:
 def report(crowd: list[Player], figures: dict, args, stored: dict[int, int]) -> None:
     print(f"game bench: {args.players} players, {args.seconds} s questions, server={args.server}, "
           f"{os.cpu_count()} cores")
-    print(f"joined {figures['seated']} seats in {figures['join_all_s']:.1f} s")
+    print(f"joined {figures['seated']} seats in {figures['join_all_s']:.1f} s; CPU seconds over the run: "
+          f"server {figures['cpu'][0]:.1f}, the {args.players} players {figures['cpu'][1]:.1f} (same 2 cores)")
     print(f"{'':<34}{'count':>7}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}")
     print(row("game_join ack", figures["join"]))
     for index, how in ((0, "closed when all answered"), (1, "closed by the clock (90 % answered)")):

@@ -35,12 +35,12 @@ def host(rt: Runtime, pin: object, host_token: object, action: object, body: dic
     if action not in ACTIONS:
         raise BadInput("未知的主持操作。", field="action")
     if action == "watch":
-        return Outcome(host_snapshot(rt, game))
+        return Outcome(host_snapshot(rt, game), game_id=game.id)
     with rt.state.games.lock(game.id):
         rt.session.refresh(game)
         info = games.ensure_built(rt, game)
         emits = _STEPS[action](rt, game, info, body or {})
-    return Outcome({"state": rt.state.games.info(game.id).get("state", game.state)}, emits)
+    return Outcome({"state": rt.state.games.info(game.id).get("state", game.state)}, emits, game.id)
 
 
 def host_snapshot(rt: Runtime, game: Game) -> dict:

@@ -53,8 +53,7 @@ def register(socketio: SocketIO) -> None:
     def game_join(data):
         def work(rt, body):
             outcome = games.join(rt, body.get("pin"), body.get("name"), body.get("unit_id"), request.remote_addr)
-            game = games.find_game(rt, body.get("pin"))
-            seat_rooms(game.id, outcome.ack["player_id"])
+            seat_rooms(outcome.game_id, outcome.ack["player_id"])
             publish(socketio, outcome.emits)
             return outcome.ack
 
@@ -94,9 +93,8 @@ def register(socketio: SocketIO) -> None:
     def game_host(data):
         def work(rt, body):
             outcome = game_flow.host(rt, body.get("pin"), body.get("host_token"), body.get("action"), body)
-            game = games.find_game(rt, body.get("pin"))
-            join_room(game_room(game.id))
-            join_room(host_room(game.id))
+            join_room(game_room(outcome.game_id))
+            join_room(host_room(outcome.game_id))
             publish(socketio, outcome.emits)
             return outcome.ack
 

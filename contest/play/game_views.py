@@ -31,6 +31,7 @@ class Outcome:
 
     ack: dict
     emits: list[Emit] = field(default_factory=list)
+    game_id: int | None = None  # the game the call was about (the socket layer joins its rooms)
 
 
 def game_room(gid: int) -> str:

@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import random
 import secrets
+import threading
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -144,21 +145,71 @@ def find_game(rt: Runtime, pin: object) -> Game:
     return game
 
 
-def ensure_built(rt: Runtime, game: Game) -> dict:
+def ensure_built(rt: Runtime, game: Game | GameFacts) -> dict:
     info = rt.state.games.info(game.id)
     if not info:
-        game_record.rebuild(rt, game)
+        game_record.rebuild(rt, rt.session.get(Game, game.id))
         info = rt.state.games.info(game.id)
     return info
 
 
-def _player(rt: Runtime, game: Game, token: object) -> int:
+@dataclass(frozen=True)
+class GameFacts:
+    """What never changes once a game is made: safe to keep per process, read on every answer."""
+
+    id: int
+    pin: str
+    title: str
+    bank_id: int
+    questions: list
+    seconds: int
+    scoring: str
+    streak_bonus: bool
+    unit_ranking: str
+    mask_names: bool
+
+
+class _FactsCache:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._facts: dict[int, GameFacts] = {}
+
+    def get(self, rt: Runtime, gid: int) -> GameFacts | None:
+        with self._lock:
+            facts = self._facts.get(gid)
+        if facts is None:
+            game = rt.session.get(Game, gid)
+            if game is None:
+                return None
+            facts = GameFacts(game.id, game.pin, game.title, game.bank_id, game.questions, game.seconds,
+                              game.scoring, game.streak_bonus, game.unit_ranking, game.mask_names)
+            with self._lock:
+                if len(self._facts) > 1000:
+                    self._facts.clear()
+                self._facts[gid] = facts
+        return facts
+
+
+FACTS = _FactsCache()
+
+
+def seat_fast(rt: Runtime, pin: object, token: object) -> tuple[GameFacts, int, dict]:
+    """(facts, player id, game hash) in two Redis round trips and no SQL: the path of every answer."""
+    pin = _pin_text(pin)
     if not isinstance(token, str) or not token:
         raise Unauthorized("请先加入游戏。", code="no_token")
-    pid = rt.state.games.player_for_token(game.id, hash_token(token))
+    gid = rt.state.games.game_for_pin(pin)
+    facts = FACTS.get(rt, gid) if gid else None
+    if facts is None:  # Redis lost the PIN: find the game in SQL (and rebuild its state)
+        gid = find_game(rt, pin).id
+        facts = FACTS.get(rt, gid)
+    info, pid = rt.state.games.info_and_player(gid, hash_token(token))
+    if not info:
+        info = ensure_built(rt, facts)
+        pid = rt.state.games.player_for_token(gid, hash_token(token))
     if pid is None:
         raise Unauthorized("座位已失效（可能已被主持人移出），请重新加入。", code="bad_token")
-    return pid
+    return facts, pid, info
 
 
 def _clean_name(name: object) -> str:
@@ -212,16 +263,16 @@ def join(rt: Runtime, pin: object, name: object, unit_id: object, address: str |
     count = rt.state.games.add_player(game.id, player.id, player.token_hash, public)
     joined = {"player_id": player.id, "name": public["name"], "unit": public["unit"], "count": count}
     return Outcome({"player_id": player.id, "token": token},
-                   [Emit("game_player_joined", joined, game_views.host_room(game.id))])
+                   [Emit("game_player_joined", joined, game_views.host_room(game.id))], game.id)
 
 
-def seat(rt: Runtime, pin: object, token: object) -> tuple[Game, int]:
-    """(game, player id) for a PIN and a player token, or an error."""
-    game = find_game(rt, pin)
-    return game, _player(rt, game, token)
+def seat(rt: Runtime, pin: object, token: object) -> tuple[GameFacts, int]:
+    """(game facts, player id) for a PIN and a player token, or an error."""
+    facts, pid, _ = seat_fast(rt, pin, token)
+    return facts, pid
 
 
-def snapshot(rt: Runtime, game: Game, pid: int | None) -> dict:
+def snapshot(rt: Runtime, game: Game | GameFacts, pid: int | None) -> dict:
     """Where the game stands, for a player rejoining (pid) or a host screen (None)."""
     info = ensure_built(rt, game)
     state, index = info["state"], int(info["index"])
@@ -251,7 +302,7 @@ def snapshot(rt: Runtime, game: Game, pid: int | None) -> dict:
     return body
 
 
-def _points(game: Game, index: int, right: bool, left_ms: int, streak: int) -> int:
+def _points(game: GameFacts, index: int, right: bool, left_ms: int, streak: int) -> int:
     if not right:
         return 0
     multiplier = int(game.questions[index].get("points", 1))
@@ -282,9 +333,8 @@ def _index(value: object) -> int:
 
 def answer(rt: Runtime, pin: object, token: object, index: object, given: object) -> tuple[Outcome, bool]:
     """{"accepted": true} once per player and question before the deadline; (outcome, all answered)."""
-    game, pid = seat(rt, pin, token)
+    game, pid, info = seat_fast(rt, pin, token)
     index = _index(index)
-    info = ensure_built(rt, game)
     if info.get("state") != "question" or int(info["index"]) != index:
         raise _refusal(CLOSED)
     question = game_views.bank_question(rt, game, index)
@@ -292,12 +342,13 @@ def answer(rt: Runtime, pin: object, token: object, index: object, given: object
     right, _ = scoring.mark(question.type, question.answer, canonical, 1, False)
     now = rt.clock.now()
     left = game_views.left_ms(rt, info)
-    points = _points(game, index, right, left, rt.state.games.streak(game.id, pid, index))
+    streak = rt.state.games.streak(game.id, pid, index) if game.streak_bonus else 0
+    points = _points(game, index, right, left, streak)
     elapsed = max(0, game.seconds * 1000 - left)
     record = {"a": canonical, "p": points, "c": 1 if right else 0, "ms": elapsed}
     taken = rt.state.games.accept(game.id, index, pid, record, to_ms(now), game_record.GRACE_MS)
     if taken == NOT_BUILT:
-        game_record.rebuild(rt, game)
+        game_record.rebuild(rt, rt.session.get(Game, game.id))
         taken = rt.state.games.accept(game.id, index, pid, record, to_ms(now), game_record.GRACE_MS)
     if taken < 0:
         raise _refusal(taken)
@@ -318,9 +369,8 @@ def answer(rt: Runtime, pin: object, token: object, index: object, given: object
 
 def buzz(rt: Runtime, pin: object, token: object, index: object) -> Outcome:
     """A buzz on a buzzer question: the place is fixed at arrival and the order shown to all."""
-    game, pid = seat(rt, pin, token)
+    game, pid, info = seat_fast(rt, pin, token)
     index = _index(index)
-    ensure_built(rt, game)
     now = rt.clock.now()
     place = rt.state.games.buzz(game.id, index, pid, to_ms(now), game_record.GRACE_MS)
     if place == WRONG_KIND:
@@ -329,7 +379,7 @@ def buzz(rt: Runtime, pin: object, token: object, index: object) -> Outcome:
         raise Conflict("您已抢答，请等待。", code="already_buzzed")
     if place < 0:
         raise _refusal(CLOSED)
-    started = to_ms(game.question_started_at) if game.question_started_at else to_ms(now)
+    started = int(info.get("deadline_ms", to_ms(now))) - game.seconds * 1000  # (a pause shifts it; fine for a record)
     question = game_views.bank_question(rt, game, index)
     rt.session.add(GameAnswer(game_id=game.id, player_id=pid, question_index=index, question_id=question.id,
                               answer={"buzz": place + 1}, received_at=now, elapsed_ms=max(0, to_ms(now) - started),

@@ -144,6 +144,14 @@ class GameState:
     def info(self, gid: int) -> dict:
         return self.redis.hgetall(keys.game(gid))
 
+    def info_and_player(self, gid: int, token_hash: str) -> tuple[dict, int | None]:
+        """The game hash and the player behind a token hash, in one round trip."""
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.hgetall(keys.game(gid))
+        pipe.hget(keys.game_tokens(gid), token_hash)
+        info, pid = pipe.execute()
+        return info, int(pid) if pid else None
+
     def set_fields(self, gid: int, fields: dict, drop: tuple[str, ...] = ()) -> None:
         pipe = self.redis.pipeline(transaction=True)
         pipe.hset(keys.game(gid), mapping=fields)
