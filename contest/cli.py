@@ -39,10 +39,11 @@ def main() -> None:
 
 
 # The staff workbook's commands live with the reports (contest/reports/commands.py).
-from contest.reports.commands import export_cmd, set_awards_cmd  # noqa: E402
+from contest.reports.commands import export_cmd, export_game_cmd, set_awards_cmd  # noqa: E402
 
 main.add_command(export_cmd)
 main.add_command(set_awards_cmd)
+main.add_command(export_game_cmd)
 
 
 @main.command("init-db", help="Create the schema (safe to repeat).")

@@ -111,3 +111,21 @@ def set_awards_cmd(cid, tiers, clear_tiers, seed, org_min, org_top, org_top_shar
             rt.session.rollback()
             fail([error.message])
         echo_json(rules.to_json())
+
+
+@click.command("export-game", help="Write a live game's workbook (.xlsx): players, units, questions.")
+@click.argument("gid", type=int)
+@click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False, writable=True))
+def export_game_cmd(gid: int, output: str) -> None:
+    from contest.cli import app_runtime, fail
+    from contest.errors import ContestError
+    from contest.reports.game_book import find_game, write_game_workbook
+
+    with app_runtime() as (_app, rt):
+        try:
+            write_game_workbook(rt.session, find_game(rt.session, gid), output, rt.clock.now())
+        except ContestError as error:
+            fail([error.message])
+        except OSError as error:
+            fail([f"无法写入 {output}：{error.strerror or error}"])
+        click.echo(f"现场竞赛 {gid} 的统计表已导出到 {output}。")

@@ -98,7 +98,7 @@ def _texts(ws: WriteOnlyWorksheet, values: Iterable) -> list:
 
 def sheet_summary(wb: Workbook, fig: Figures, rules: awards.AwardRules, exported_at: datetime) -> None:
     c, ranked = fig.contest, fig.standings
-    ws = _sheet(wb, "汇总", [("项目", 22), ("内容", 70)])
+    ws = _sheet(wb, "汇总", [("项目", 16), ("内容", 90)])
     total = unit_totals(fig.unit_rows)
     rows = [
         ("竞赛名称", c.title, None), ("竞赛编号", c.id, None),

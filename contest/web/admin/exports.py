@@ -8,11 +8,13 @@ from flask import flash, redirect, render_template, request, send_file, url_for
 from sqlalchemy import select
 
 from contest import runtime
+from contest.clock import CONTEST_TZ
 from contest.errors import ContestError
 from contest.models import AdminUser, ExportLog
 from contest.play import contests
 from contest.reports import awards
 from contest.reports.export import download_name, export_contest
+from contest.reports.game_book import find_game, write_game_workbook
 from contest.web.admin import admin_required, bp, current_admin
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -30,6 +32,20 @@ def contest_export(cid: int):
     export_contest(rt, cid, buffer, via="admin", admin_id=current_admin().id)
     buffer.seek(0)
     return send_file(buffer, mimetype=XLSX, as_attachment=True, download_name=name, max_age=0)
+
+
+@bp.get("/games/<int:gid>/export.xlsx")
+@admin_required("organizer", "staff")
+def game_export(gid: int):
+    """A live game's workbook: players with full names, units, questions."""
+    rt = runtime.current()
+    game = find_game(rt.session, gid)
+    buffer = io.BytesIO()
+    write_game_workbook(rt.session, game, buffer, rt.clock.now())
+    buffer.seek(0)
+    when = rt.clock.now().astimezone(CONTEST_TZ)
+    return send_file(buffer, mimetype=XLSX, as_attachment=True, max_age=0,
+                     download_name=f"现场竞赛-{game.pin}-{when:%Y%m%d-%H%M}.xlsx")
 
 
 def _form_values(raw: dict | None) -> dict:
