@@ -14,8 +14,17 @@ PHONE = {"viewport": {"width": 360, "height": 740}, "is_mobile": True, "has_touc
 SHOTS = "/tmp/jd-game"
 
 
+@pytest.fixture
+def real_sockets(app):
+    """Undo what a Flask-SocketIO test client did earlier in the run: it swaps the server's packet
+    senders for mocks that deliver only to test clients, so a browser would never hear back."""
+    server = app.extensions["jd.socketio"].server
+    for name in ("_send_packet", "_send_eio_packet"):
+        server.__dict__.pop(name, None)
+
+
 @pytest.mark.browser
-def test_host_and_three_phones_play_to_the_podium(app, rt, live_server, chromium, tmp_path):  # noqa: F811
+def test_host_and_three_phones_play_to_the_podium(app, rt, live_server, chromium, real_sockets):  # noqa: F811
     game, host_token = make_game(rt, 3)
     pin = game.pin
     units = make_units(rt.session)
