@@ -22,7 +22,12 @@ def export_contest(rt: Runtime, cid: int, target: str | IO[bytes], via: str = "c
     now = rt.clock.now()
     write_workbook(figures.load(rt.session, contest), target, now)
     rt.session.rollback()  # end the read transaction before the log's own
-    log = ExportLog(admin_id=admin_id, contest_id=cid, via=via, created_at=now)
+    return log_export(rt, cid, via, admin_id)
+
+
+def log_export(rt: Runtime, cid: int, via: str, admin_id: int | None) -> ExportLog:
+    """Who exported which contest, and when."""
+    log = ExportLog(admin_id=admin_id, contest_id=cid, via=via, created_at=rt.clock.now())
     rt.session.add(log)
     rt.session.commit()
     return log

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import io
+import os
+import tempfile
 
-from flask import flash, redirect, render_template, request, send_file, url_for
+from flask import current_app, flash, redirect, render_template, request, send_file, url_for
 from sqlalchemy import select
 
 from contest import runtime
@@ -12,8 +14,8 @@ from contest.clock import CONTEST_TZ
 from contest.errors import ContestError
 from contest.models import AdminUser, ExportLog
 from contest.play import contests
-from contest.reports import awards
-from contest.reports.export import download_name, export_contest
+from contest.reports import awards, offload
+from contest.reports.export import download_name, export_contest, log_export
 from contest.reports.game_book import find_game, write_game_workbook
 from contest.web.admin import admin_required, bp, current_admin
 
@@ -28,10 +30,25 @@ def contest_export(cid: int):
     rt = runtime.current()
     contest = contests.get_contest(rt.session, cid)
     name = download_name(contest, rt.clock.now())
-    buffer = io.BytesIO()
-    export_contest(rt, cid, buffer, via="admin", admin_id=current_admin().id)
+    if offload.cooperative():
+        buffer = _from_child("contest", cid)
+        log_export(rt, cid, "admin", current_admin().id)
+    else:
+        buffer = io.BytesIO()
+        export_contest(rt, cid, buffer, via="admin", admin_id=current_admin().id)
     buffer.seek(0)
     return send_file(buffer, mimetype=XLSX, as_attachment=True, download_name=name, max_age=0)
+
+
+def _from_child(kind: str, ident: int) -> io.BytesIO:
+    """The workbook written by a child process, so this server's other requests go on meanwhile."""
+    rt = runtime.current()
+    rt.session.rollback()
+    with tempfile.TemporaryDirectory(prefix="jd-export-") as folder:
+        path = os.path.join(folder, "export.xlsx")
+        offload.export_in_child(current_app.config["DATABASE_URL"], kind, ident, path, rt.clock.now())
+        with open(path, "rb") as handle:
+            return io.BytesIO(handle.read())
 
 
 @bp.get("/games/<int:gid>/export.xlsx")
@@ -40,8 +57,11 @@ def game_export(gid: int):
     """A live game's workbook: players with full names, units, questions."""
     rt = runtime.current()
     game = find_game(rt.session, gid)
-    buffer = io.BytesIO()
-    write_game_workbook(rt.session, game, buffer, rt.clock.now())
+    if offload.cooperative():
+        buffer = _from_child("game", gid)
+    else:
+        buffer = io.BytesIO()
+        write_game_workbook(rt.session, game, buffer, rt.clock.now())
     buffer.seek(0)
     when = rt.clock.now().astimezone(CONTEST_TZ)
     return send_file(buffer, mimetype=XLSX, as_attachment=True, max_age=0,
