@@ -48,6 +48,12 @@ def create_app(test_config: dict | None = None) -> Flask:
         **extra,
     )
     app.extensions["jd.socketio"] = socketio
+    if settings["PROXY_COUNT"]:
+        # Behind nginx (deploy/nginx.conf) the worker's address, which the allowances count
+        # on, is the one the proxy puts in X-Forwarded-For, not the proxy's own.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings["PROXY_COUNT"], x_proto=settings["PROXY_COUNT"])
 
     from contest.play import game_live, live
     from contest.web import register_blueprints

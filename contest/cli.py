@@ -327,10 +327,15 @@ def create_game_cmd(bank_id, count, question_ids, seconds, scoring, streak_bonus
 @click.option("--server", type=click.Choice(["gevent", "eventlet", "threading"]), default="gevent",
               envvar="CONTEST_SERVER", show_default=True,
               help="concurrency: gevent (production), eventlet (compared in bench/), threading (werkzeug, debugging)")
-def serve(host: str, port: int, server: str) -> None:
+@click.option("--workers", default=1, type=click.IntRange(1, 64), show_default=True,
+              help="server processes, on ports PORT..PORT+N-1 (behind a sticky proxy: deploy/nginx.conf)")
+def serve(host: str, port: int, server: str, workers: int) -> None:
     from contest import serving
 
-    serving.serve(server, host, port)
+    if workers > 1:
+        serving.serve_many(server, host, port, workers)
+    else:
+        serving.serve(server, host, port)
 
 
 def start_background_tasks(app) -> None:

@@ -47,6 +47,8 @@ def load(test_config: dict | None = None) -> dict:
         "START_LIVE_PUSHER": True,
         "SOCKETIO_MESSAGE_QUEUE": os.environ.get("SOCKETIO_MESSAGE_QUEUE") or None,
         "SOCKETIO_ASYNC_MODE": os.environ.get("SOCKETIO_ASYNC_MODE") or "threading",
+        # How many proxies in front set X-Forwarded-For (0: none; 1 behind deploy/nginx.conf).
+        "PROXY_COUNT": int(os.environ.get("PROXY_COUNT") or 0),
     }
     if test_config:
         config.update(test_config)

@@ -10,7 +10,10 @@ interpreter (same pid, via exec) whose first lines patch and then import the app
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
 import sys
+import time
 
 SERVERS = ("gevent", "eventlet", "threading")
 DEFAULT_SERVER = "gevent"
@@ -25,6 +28,41 @@ else:
 from contest.serving import run
 run(sys.argv[1], sys.argv[2], int(sys.argv[3]))
 """
+
+
+def serve_many(server: str, host: str, port: int, workers: int) -> None:
+    """N server processes on ports port .. port+N-1 for one host, sharing Redis and the database.
+
+    Flask-SocketIO needs one process per port (its polling transport keeps a session in
+    the process that opened it), so a proxy in front pins each client to one of them
+    (deploy/nginx.conf: ip_hash); broadcasts cross processes through the Redis message queue.
+    """
+    from contest import config, embedded_redis
+
+    env = dict(os.environ)
+    if not env.get("REDIS_URL"):  # start the embedded Redis once, here, for every worker
+        env["REDIS_URL"] = embedded_redis.ensure_server(config.instance_path())
+    children = [
+        subprocess.Popen([sys.executable, "-m", "contest.cli", "serve", "--server", server, "--host", host,
+                          "--port", str(port + i)], env=env)
+        for i in range(workers)
+    ]
+
+    def stop(*_args) -> None:
+        for child in children:
+            if child.poll() is None:
+                child.terminate()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    print(f"竞答: {workers} server processes on {host}:{port}-{port + workers - 1}; "
+          f"put a proxy with sticky sessions in front (deploy/nginx.conf)", flush=True)
+    # When one worker dies the host is short of capacity without anyone noticing: stop all.
+    while all(child.poll() is None for child in children):
+        time.sleep(0.5)
+    stop()
+    for child in children:
+        child.wait()
 
 
 def serve(server: str, host: str, port: int) -> None:

@@ -1,0 +1,117 @@
+"""deploy/nginx.conf in front of `contest serve --workers 2`, with Debian's nginx."""
+
+from __future__ import annotations
+
+import os
+import queue
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+import socketio
+from sqlalchemy import select
+
+from contest.models import Entrant
+from tests.play_support import make_bank, make_contest, make_units, right_answer
+from tests.server_process import free_port
+
+DEPLOY = Path(__file__).resolve().parent.parent / "deploy" / "nginx.conf"
+
+
+def _two_free_ports() -> int:
+    for _ in range(50):
+        base = free_port()
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", base + 1))
+                return base
+            except OSError:
+                continue
+    raise RuntimeError("no two consecutive free ports")
+
+
+def _wait_for(url: str, process: subprocess.Popen, log: Path, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"exited: {log.read_text()[-2000:]}")
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.1)  # the port is not open yet; bounded by the deadline
+    raise RuntimeError(f"{url} did not answer: {log.read_text()[-2000:]}")
+
+
+@pytest.fixture
+def behind_nginx(app, rt, stores, tmp_path):
+    nginx = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None)
+    if nginx is None:
+        pytest.skip("nginx is not installed (apt-get install nginx-light)")
+    contest = make_contest(rt, make_bank(rt.session))
+    unit = make_units(rt.session)[0]
+    base, proxy_port = _two_free_ports(), free_port()
+    conf = DEPLOY.read_text().replace("127.0.0.1:5001", f"127.0.0.1:{base}")
+    conf = conf.replace("127.0.0.1:5002", f"127.0.0.1:{base + 1}").replace("listen 8080", f"listen 127.0.0.1:{proxy_port}")
+    (tmp_path / "nginx.conf").write_text(conf)
+    env = {**os.environ, "CONTEST_INSTANCE": str(tmp_path), "DATABASE_URL": stores["database_url"],
+           "REDIS_URL": stores["redis_url"], "LIVE_PUSH_INTERVAL": "0.1", "PROXY_COUNT": "1"}
+    log = tmp_path / "serve.log"
+    with open(log, "ab") as out:
+        servers = subprocess.Popen([sys.executable, "-m", "contest.cli", "serve", "--workers", "2", "--port", str(base)],
+                                   env=env, stdout=out, stderr=subprocess.STDOUT)
+    proxy = None
+    try:
+        _wait_for(f"http://127.0.0.1:{base}/api/v1/contests", servers, log)
+        _wait_for(f"http://127.0.0.1:{base + 1}/api/v1/contests", servers, log)
+        proxy = subprocess.Popen([nginx, "-c", str(tmp_path / "nginx.conf"), "-p", str(tmp_path),
+                                  "-g", f"daemon off; pid {tmp_path}/nginx.pid; error_log {tmp_path}/nginx.log;"],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        _wait_for(f"http://127.0.0.1:{proxy_port}/api/v1/contests", proxy, tmp_path / "nginx.log")
+        yield f"http://127.0.0.1:{proxy_port}", contest.id, unit.id
+    finally:
+        for process in (proxy, servers):
+            if process is not None and process.poll() is None:
+                process.terminate()
+                process.wait(15)
+
+
+def test_a_worker_plays_and_a_board_moves_through_nginx(behind_nginx, rt):
+    url, cid, unit_id = behind_nginx
+    frames: queue.Queue = queue.Queue()
+    board = socketio.Client(reconnection=False)
+    board.on("leaderboard", frames.put, namespace="/live")
+    # The default transports: long-polling first, then the upgrade, as a browser does.
+    board.connect(url, namespaces=["/live"])
+    try:
+        assert board.call("join", {"contest": cid}, namespace="/live", timeout=10) == {"joined": cid}
+        assert frames.get(timeout=10)["entries"] == []
+
+        # From another loopback address: the app must see it, not nginx's own.
+        transport = httpx.HTTPTransport(local_address="127.0.0.7")
+        with httpx.Client(base_url=url, transport=transport, timeout=10) as http:
+            token = http.post(f"/api/v1/contests/{cid}/entrants",
+                              json={"name": "钱七", "phone": "13300000007", "unit_id": unit_id}).json()["token"]
+            headers = {"Authorization": f"Bearer {token}"}
+            attempt = http.post(f"/api/v1/contests/{cid}/attempts", headers=headers).json()
+            for q in attempt["questions"]:
+                saved = http.put(f"/api/v1/attempts/{attempt['attempt_id']}/answers/{q['id']}", headers=headers,
+                                 json={"answer": right_answer(rt.session, q)})
+                assert saved.json() == {"saved": True}
+            result = http.post(f"/api/v1/attempts/{attempt['attempt_id']}/submit", headers=headers).json()
+
+        latest = frames.get(timeout=10)
+        while not latest["entries"]:
+            latest = frames.get(timeout=10)
+        assert latest["entries"][0]["name"] == "钱*" and latest["entries"][0]["score"] == result["score"]
+        assert board.transport() == "websocket"
+    finally:
+        board.disconnect()
+    rt.session.rollback()
+    entrant = rt.session.scalar(select(Entrant).where(Entrant.contest_id == cid))
+    assert entrant.client_address == "127.0.0.7"
