@@ -188,8 +188,8 @@
   function showResult(result) {
     question = null;
     clearInterval(timer);
-    $("r-verdict").textContent = "正确答案：" + window.Game.answerText(result);
-    $("r-verdict").className = "verdict";
+    $("r-verdict").textContent = "";
+    $("r-key").textContent = "正确答案：" + window.Game.answerText(result);
     $("r-points").textContent = "";
     $("r-rank").textContent = "正在计算排名…";
     $("r-score").textContent = "";
