@@ -70,14 +70,25 @@ def game_export(gid: int):
 
 def _form_values(raw: dict | None) -> dict:
     raw = raw or {}
-    tiers = [dict(t) for t in raw.get("tiers") or []]
-    tiers += [{} for _ in range(max(0, TIER_ROWS - len(tiers)))]
+    tiers = [{key: _shown(t.get(key)) for key in ("name", "top", "min_score", "draw", "seed")}
+             for t in raw.get("tiers") or []]
+    tiers += [dict.fromkeys(("name", "top", "min_score", "draw", "seed"), "")
+              for _ in range(max(0, TIER_ROWS - len(tiers)))]
     org = raw.get("org_award") or {}
     weights = org.get("weights") or {}
     return {"tiers": tiers, "org_enabled": bool(raw.get("org_award")),
-            "org_min": org.get("min_participants", 5), "org_top": org.get("top") or "",
-            "org_top_share": org.get("top_share") or "",
-            "weights": {part: weights.get(part, "") for part in awards.WEIGHT_PARTS}}
+            "org_min": _shown(org.get("min_participants", 5)), "org_top": _shown(org.get("top")),
+            "org_top_share": _shown(org.get("top_share")),
+            "weights": {part: _shown(weights.get(part)) for part in awards.WEIGHT_PARTS}}
+
+
+def _shown(value: object) -> str:
+    """A stored number as typed (80, not 80.0); text as it is; nothing as empty."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def _awards_from_form() -> dict:
