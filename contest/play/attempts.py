@@ -8,7 +8,8 @@ an answer costs one locked write and no extra read.
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import Integer, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -21,6 +22,7 @@ from contest.play import papers, ranking, scoring, throttle
 from contest.play.contests import get_contest, status
 from contest.play.entry import Caller
 from contest.runtime import Runtime
+from contest.state import Standing
 
 # Transit allowance for an answer sent just before the deadline (API.md: no more than 2 s).
 GRACE_MS = 2000
@@ -149,18 +151,28 @@ def save_answer(rt: Runtime, caller: Caller, aid: int, qid: int, raw: object,
                 counters: list[tuple[str, str, int, int]] | None = None) -> None:
     """Store the answer if it arrived before the deadline; the last one in time counts.
 
-    The hot path of a contest: one Redis round trip (allowances and the cached attempt),
-    one SQL statement that writes only while the attempt is open, one round trip to count.
-    `counters` are the caller's allowances (throttle.counters), counted in that round trip.
+    The hot path of a contest: one Redis round trip (allowances, the cached attempt and the
+    monitor's count, taken back if the answer is refused) and one SQL statement that writes
+    only while the attempt is open. `counters` are the caller's allowances (throttle.counters).
     """
-    allowed, meta = rt.state.answer_gate(counters or [], caller.contest_id, aid)
-    if not allowed:
-        throttle.refuse()
+    now = rt.clock.now()
+    minute = ranking.minute_of(now)
+    allowed, meta = rt.state.answer_gate(counters or [], caller.contest_id, aid, minute)
+    try:
+        if not allowed:
+            throttle.refuse()
+        _store_answer(rt, caller, aid, qid, raw, now, meta)
+    except Exception:  # refused or failed: not an accepted answer after all
+        rt.state.boards.uncount_answer(caller.contest_id, minute)
+        raise
+
+
+def _store_answer(rt: Runtime, caller: Caller, aid: int, qid: int, raw: object, now: datetime,
+                  meta: dict | None) -> None:
     if meta is None:
         meta = _meta_for(rt, caller, aid)
     elif meta["entrant"] != caller.entrant_id:
         raise Forbidden("这不是您的答卷。", code="not_yours")
-    now = rt.clock.now()
     if to_ms(now) > meta["deadline_ms"] + GRACE_MS:
         raise Conflict("答题时间已到，答案未保存。", code="deadline_passed")
     item = next((p for p in meta["paper"] if p["qid"] == qid), None)
@@ -171,19 +183,18 @@ def save_answer(rt: Runtime, caller: Caller, aid: int, qid: int, raw: object,
     if question.type in ("single", "multiple"):
         answer = scoring.to_bank_letters(answer, item["perm"])
 
-    session = rt.session
-    stored = session.connection().execute(
-        _accept_statement(session.get_bind().dialect.name),
-        {"aid": aid, "qid": qid, "answer": answer, "now": now, "entrant": caller.entrant_id},
-    ).rowcount
-    session.commit()
+    # A connection of its own, not the session's: one statement, committed at once.
+    with rt.session.get_bind().begin() as connection:
+        stored = connection.execute(
+            _accept_statement(connection.dialect.name),
+            {"aid": aid, "qid": qid, "answer": answer, "now": now, "entrant": caller.entrant_id},
+        ).rowcount
     if not stored:
-        attempt = session.get(Attempt, aid)
-        session.rollback()
+        attempt = rt.session.get(Attempt, aid)
+        rt.session.rollback()
         if to_ms(now) > to_ms(attempt.deadline):
             raise Conflict("答题时间已到，答案未保存。", code="deadline_passed")
         raise Conflict("答卷已提交，不能再修改答案。", code="already_submitted")
-    rt.state.boards.count_answer(meta["contest"], ranking.minute_of(now))
 
 
 _ACCEPT: dict[str, object] = {}
@@ -219,8 +230,18 @@ def _accept_statement(dialect: str):
 def submit(rt: Runtime, caller: Caller, aid: int) -> dict:
     """Finish the attempt (idempotent) and answer its result."""
     _meta_for(rt, caller, aid)
-    attempt = finish(rt, aid)
-    return result(rt, attempt)
+    finished = _finish(rt, aid)
+    return result(rt, finished.attempt, finished)
+
+
+@dataclass
+class _Finished:
+    """What closing an attempt already computed, so the result need not compute it again."""
+
+    attempt: Attempt
+    standing: Standing | None = None
+    rank: int | None = None
+    saved: dict[int, Answer] | None = None
 
 
 def finish(rt: Runtime, aid: int) -> Attempt:
@@ -229,13 +250,17 @@ def finish(rt: Runtime, aid: int) -> Attempt:
     Finished after the deadline (by the server), it counts the answers saved in time and
     its finishing time is the deadline.
     """
+    return _finish(rt, aid).attempt
+
+
+def _finish(rt: Runtime, aid: int) -> _Finished:
     session = rt.session
     attempt = _lock_attempt(session, aid)
     if attempt is None:
         raise NotFound("答卷不存在。", code="attempt_not_found")
     if attempt.status == "finished":
         session.rollback()
-        return attempt
+        return _Finished(attempt)
     contest = session.get(Contest, attempt.contest_id)
     bank = papers.BANKS.questions(session, attempt.paper_bank)
     now = rt.clock.now()
@@ -266,17 +291,22 @@ def finish(rt: Runtime, aid: int) -> Attempt:
     rt.state.attempts.forget(contest.id, aid)
     entrant = session.get(Entrant, attempt.entrant_id)
     standing = ranking.standing_for(session, contest, entrant)
-    if rt.state.boards.record_finish(contest.id, standing) is None:
+    rank = rt.state.boards.record_finish(contest.id, standing)
+    if rank is None:
         ranking.rebuild(rt, contest)
-    return attempt
+    return _Finished(attempt, standing, rank, saved)
 
 
-def result(rt: Runtime, attempt: Attempt) -> dict:
+def result(rt: Runtime, attempt: Attempt, finished: _Finished | None = None) -> dict:
     """API.md's submit answer: score, rank, best, and the review when the contest allows it."""
     contest = rt.session.get(Contest, attempt.contest_id)
-    ranking.ensure_built(rt, contest)
-    entrant = rt.session.get(Entrant, attempt.entrant_id)
-    standing = ranking.standing_for(rt.session, contest, entrant)
+    standing = finished.standing if finished else None
+    rank = finished.rank if finished else None
+    if standing is None or rank is None:  # not just finished here: ask the record and the board
+        ranking.ensure_built(rt, contest)
+        entrant = rt.session.get(Entrant, attempt.entrant_id)
+        standing = ranking.standing_for(rt.session, contest, entrant)
+        rank = rt.state.boards.rank_of(contest.id, entrant.id)
     body = {
         "attempt_id": attempt.id,
         "score": attempt.score,
@@ -286,18 +316,20 @@ def result(rt: Runtime, attempt: Attempt) -> dict:
         "duration_ms": attempt.duration_ms,
         "finished_at": iso(attempt.finished_at),
         "best_score": standing.score if standing else attempt.score,
-        "rank": rt.state.boards.rank_of(contest.id, entrant.id),
-        "review": review(rt, contest, attempt) if contest.review_after_submit else [],
+        "rank": rank,
+        "review": review(rt, contest, attempt, finished.saved if finished else None)
+        if contest.review_after_submit else [],
     }
     return body
 
 
-def review(rt: Runtime, contest: Contest, attempt: Attempt) -> list[dict]:
+def review(rt: Runtime, contest: Contest, attempt: Attempt, saved: dict[int, Answer] | None = None) -> list[dict]:
     bank = papers.BANKS.questions(rt.session, attempt.paper_bank)
-    saved = {
-        row.question_id: row
-        for row in rt.session.scalars(select(Answer).where(Answer.attempt_id == attempt.id))
-    }
+    if saved is None:
+        saved = {
+            row.question_id: row
+            for row in rt.session.scalars(select(Answer).where(Answer.attempt_id == attempt.id))
+        }
     items = []
     for item in attempt.paper:
         question, row = bank[item["qid"]], saved.get(item["qid"])

@@ -59,13 +59,17 @@ class State:
         self.limits = Limits(client)
         self.games = GameState(client)
 
-    def answer_gate(self, counters: Sequence[tuple[str, str, int, int]], cid: int, aid: int) -> tuple[bool, dict | None]:
+    def answer_gate(self, counters: Sequence[tuple[str, str, int, int]], cid: int, aid: int,
+                    minute: str) -> tuple[bool, dict | None]:
         """An answer's one round trip before SQL: count it against the allowances (as
-        Limits.take_each) and recall the open attempt's cached facts (None if not cached)."""
+        Limits.take_each), recall the open attempt's cached facts (None if not cached), and
+        count it on the contest's monitor. A caller that then refuses the answer takes the
+        monitor's count back with `boards.uncount_answer`."""
         names, args = self.limits.take_each_args(counters)
         pipe = self.redis.pipeline(transaction=False)
         # EVAL, not EVALSHA: a pipeline cannot fall back when the script cache was flushed.
         pipe.eval(TAKE_EACH, len(names), *names, *args)
         pipe.get(keys.attempt(cid, aid))
-        allowed, meta = pipe.execute()
+        self.boards.count_answer(cid, minute, pipe)
+        allowed, meta, *_counts = pipe.execute()
         return bool(allowed), json.loads(meta) if meta else None

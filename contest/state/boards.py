@@ -109,11 +109,18 @@ class Boards:
     def count_entrant(self, cid: int) -> None:
         self.redis.hincrby(keys.stats(cid), "entrants", 1)
 
-    def count_answer(self, cid: int, minute: str) -> None:
-        pipe = self.redis.pipeline(transaction=False)
-        pipe.hincrby(keys.stats(cid), "answers", 1)
-        pipe.hincrby(keys.per_minute(cid), minute, 1)
-        pipe.execute()
+    def count_answer(self, cid: int, minute: str, pipe: redis.client.Pipeline | None = None, by: int = 1) -> None:
+        """Count an accepted answer (in `pipe`, executed by the caller, when given)."""
+        own = pipe is None
+        pipe = self.redis.pipeline(transaction=False) if own else pipe
+        pipe.hincrby(keys.stats(cid), "answers", by)
+        pipe.hincrby(keys.per_minute(cid), minute, by)
+        if own:
+            pipe.execute()
+
+    def uncount_answer(self, cid: int, minute: str) -> None:
+        """Take back the count of an answer that was refused after all."""
+        self.count_answer(cid, minute, by=-1)
 
     def rank_of(self, cid: int, entrant_id: int) -> int | None:
         current = self.redis.hget(keys.standing(cid), entrant_id)
