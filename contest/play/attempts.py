@@ -44,18 +44,22 @@ def _meta(attempt: Attempt) -> dict:
             "deadline_ms": to_ms(attempt.deadline), "paper": attempt.paper, "status": attempt.status}
 
 
-def _remember(rt: Runtime, attempt: Attempt) -> dict:
+def _remember(rt: Runtime, attempt: Attempt, finish_at_ms: int | None = None) -> dict:
+    """Cache the open attempt's facts (and, for a new one, queue its finishing) in one round trip."""
     meta = _meta(attempt)
     ttl = int((attempt.deadline - rt.clock.now()).total_seconds()) + 3600
-    rt.state.attempts.remember(attempt.contest_id, attempt.id, meta, ttl)
+    rt.state.attempts.remember(attempt.contest_id, attempt.id, meta, ttl, finish_at_ms)
     return meta
 
 
-def attempt_view(rt: Runtime, attempt: Attempt) -> dict:
-    """The body of a started (or resumed) attempt: questions without key, saved answers, deadline."""
+def attempt_view(rt: Runtime, attempt: Attempt, fresh: bool = False) -> dict:
+    """The body of a started (or resumed) attempt: questions without key, saved answers, deadline.
+
+    `fresh`: the attempt was opened by this very call, so it has no saved answers to look up.
+    """
     contest = rt.session.get(Contest, attempt.contest_id)
     bank = papers.BANKS.questions(rt.session, attempt.paper_bank)
-    saved = {
+    saved = {} if fresh else {
         row.question_id: row.answer
         for row in rt.session.execute(select(Answer.question_id, Answer.answer).where(Answer.attempt_id == attempt.id))
     }
@@ -123,8 +127,7 @@ def start(rt: Runtime, caller: Caller, cid: int) -> tuple[Attempt, bool]:
             raise TooMany(f"今天的 {contest.attempts_per_day} 次答题机会已用完，明天再来吧。",
                           code="attempts_used_up") from None
         return open_attempt, False
-    _remember(rt, attempt)
-    rt.state.attempts.schedule_finish(cid, attempt.id, to_ms(deadline) + GRACE_MS)
+    _remember(rt, attempt, finish_at_ms=to_ms(deadline) + GRACE_MS)
     return attempt, True
 
 

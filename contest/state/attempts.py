@@ -38,9 +38,14 @@ class AttemptCache:
         entrant, contest = value.split(":")
         return int(entrant), int(contest)
 
-    def remember(self, cid: int, aid: int, meta: dict, ttl_s: int) -> None:
-        """Cache an open attempt's facts (owner, deadline, paper) until a while after its deadline."""
-        self.redis.set(keys.attempt(cid, aid), json.dumps(meta, separators=(",", ":")), ex=max(ttl_s, 60))
+    def remember(self, cid: int, aid: int, meta: dict, ttl_s: int, finish_at_ms: int | None = None) -> None:
+        """Cache an open attempt's facts (owner, deadline, paper) until a while after its deadline;
+        with `finish_at_ms`, also put it on the finisher's queue (in the same round trip)."""
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.set(keys.attempt(cid, aid), json.dumps(meta, separators=(",", ":")), ex=max(ttl_s, 60))
+        if finish_at_ms is not None:
+            pipe.zadd(keys.deadlines(), {f"{cid}:{aid}": finish_at_ms})
+        pipe.execute()
 
     def recall(self, cid: int, aid: int) -> dict | None:
         raw = self.redis.get(keys.attempt(cid, aid))

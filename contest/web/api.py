@@ -65,7 +65,7 @@ def start_attempt(cid: int):
     caller = _caller(rt)
     _throttle(rt, "attempt", caller.entrant_id)
     attempt, created = attempts.start(rt, caller, cid)
-    return jsonify(attempts.attempt_view(rt, attempt)), 201 if created else 200
+    return jsonify(attempts.attempt_view(rt, attempt, fresh=created)), 201 if created else 200
 
 
 @bp.get("/attempts/<int:aid>")
