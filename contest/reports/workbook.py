@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import tempfile
-from collections.abc import Iterable
 from datetime import datetime
 from typing import IO
 
@@ -22,7 +21,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
-from contest.play.contests import RANKING_MODES
+from contest.play.contests import ranking_rule
 from contest.reports import awards
 from contest.reports.figures import CST_OFFSET, SUSPECT_MIN_DRAWN, Figures, unit_totals
 from contest.reports.safe_cells import clean_text, text_cell
@@ -92,10 +91,6 @@ def _filter(ws: WriteOnlyWorksheet, columns: int, rows: int) -> None:
     ws.auto_filter.ref = f"A1:{get_column_letter(columns)}{rows + 1}"
 
 
-def _texts(ws: WriteOnlyWorksheet, values: Iterable) -> list:
-    return [text_cell(ws, v) if isinstance(v, str) else v for v in values]
-
-
 def sheet_summary(wb: Workbook, fig: Figures, rules: awards.AwardRules, exported_at: datetime) -> None:
     c, ranked = fig.contest, fig.standings
     ws = _sheet(wb, "汇总", [("项目", 16), ("内容", 90)])
@@ -103,7 +98,7 @@ def sheet_summary(wb: Workbook, fig: Figures, rules: awards.AwardRules, exported
     rows = [
         ("竞赛名称", c.title, None), ("竞赛编号", c.id, None),
         ("开始时间", excel_moment(c.starts_at), MOMENT), ("结束时间", excel_moment(c.ends_at), MOMENT),
-        ("排名方式", RANKING_MODES.get(c.ranking_mode, c.ranking_mode) + "；得分高者在前，得分相同用时短者在前，仍相同先完成者在前", None),
+        ("排名方式", ranking_rule(c), None),
         ("单位数", len(fig.units), None), ("职工总数", total["headcount"], None),
         ("报名人数", len(fig.entrants), None), ("参与人数", len(ranked), None),
         ("总参与率", total["rate"], PERCENT), ("完成答卷数", len(fig.attempts), None),
@@ -134,8 +129,9 @@ def sheet_units(wb: Workbook, fig: Figures) -> None:
     for row in zip(u["rank"].tolist(), u["name"].tolist(), u["parent_name"].tolist(), u["headcount"].tolist(),
                    u["participants"].tolist(), u["rate"].tolist(), u["attempts"].tolist(),
                    u["attempts_per_person"].tolist(), u["avg_best"].tolist(), u["full_marks"].tolist(), strict=True):
-        ws.append([_cell(ws, row[0], align=CENTER), text_cell(ws, row[1]), text_cell(ws, row[2]), row[3], row[4], _cell(ws, row[5], PERCENT),
-                   row[6], _cell(ws, row[7], DECIMAL), _cell(ws, row[8], DECIMAL), row[9]])
+        ws.append([_cell(ws, row[0], align=CENTER), text_cell(ws, row[1]), text_cell(ws, row[2]), row[3], row[4],
+                   _cell(ws, row[5], PERCENT), row[6], _cell(ws, row[7], DECIMAL), _cell(ws, row[8], DECIMAL),
+                   row[9]])
     total = unit_totals(u)
     # Below the filtered range, so sorting the units never moves the totals.
     ws.append([_cell(ws, "合计", font=TOTAL_FONT, align=CENTER), None, None, total["headcount"], total["participants"],
