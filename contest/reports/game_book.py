@@ -108,7 +108,7 @@ def write_game_workbook(session: Session, game: Game, target: str | IO[bytes], e
     ws = _sheet(wb, "汇总", [("项目", 16), ("内容", 60)])
     facts = [("名称", game.title), ("PIN 码", game.pin), ("状态", STATES.get(game.state, game.state)),
              ("题目数", len(game.questions)), ("每题时间（秒）", game.seconds),
-             ("计分方式", "抢答计速（越快得分越高）" if game.scoring == "speed" else "答对得分"),
+             ("计分方式", "按速度计分（答对且越快得分越高）" if game.scoring == "speed" else "答对得分"),
              ("单位排名方式", "平均分" if game.unit_ranking == "avg" else "总分"),
              ("开始时间", game.started_at), ("结束时间", game.ended_at), ("选手数", len(players)),
              ("单位数", len(units)), ("导出时间", exported_at), ("说明", "时间均为北京时间；同分同名次。")]
