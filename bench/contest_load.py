@@ -3,8 +3,9 @@
 Each worker enters (name, phone, unit), starts an attempt, saves its answers one by one
 with PUT, submits, and starts again, through the real participant API over loopback.
 Workers pace themselves so that together they offer `--rate` answers a second (a worker
-answering every workers/rate seconds); a worker whose answer is late sends the next one at
-once, so a slow server shows as fewer answers/s and longer latencies, never as a hidden queue.
+answers after random gaps of workers/rate seconds on average); a worker whose answer is late
+sends the next one at once, so a slow server shows as fewer answers/s and longer latencies,
+never as a hidden queue.
 
     .venv/bin/python bench/contest_load.py                       # SQLite + embedded Redis, gevent
     .venv/bin/python bench/contest_load.py --server eventlet
@@ -30,6 +31,7 @@ from pathlib import Path
 from loadkit import (
     Calls,
     Http,
+    Nginx,
     Server,
     Stores,
     cpu_seconds,
@@ -53,6 +55,7 @@ class Run:
     calls: dict[str, Calls] = field(default_factory=dict)
     acked: set[tuple[int, int]] = field(default_factory=set)
     cpu: tuple[float, float] = (0.0, 0.0)   # server, generator CPU seconds over the window
+    proxy_cpu: float = 0.0
 
     def measured(self, started: float, ended: float) -> bool:
         return self.window[0] <= started and ended <= self.window[1]
@@ -118,7 +121,9 @@ async def worker(run: Run, index: int, ramp: float) -> None:
                 aid = paper["attempt_id"]
                 for question in paper["questions"]:
                     if run.interval:
-                        next_at = max(next_at + run.interval, time.monotonic())
+                        # Random (exponential) gaps, so that workers do not fall into step and
+                        # start or submit all at once; on average they offer --rate together.
+                        next_at = max(next_at + rng.expovariate(1 / run.interval), time.monotonic())
                         await asyncio.sleep(next_at - time.monotonic())
                     if time.monotonic() >= run.stop_at:
                         return
@@ -171,18 +176,20 @@ def answers_in_sql(app, contest_id: int, acked: set[tuple[int, int]]) -> tuple[i
     return len(acked & {tuple(r) for r in rows}), len(rows)
 
 
-async def drive(args, server: Server, played) -> Run:
+async def drive(args, server: Server, played, proxy: Nginx | None = None) -> Run:
     now = time.monotonic()
-    ramp = min(5.0, args.warmup)
+    ramp = args.warmup * 0.75
     window = (now + args.warmup, now + args.warmup + args.duration)
-    run = Run(port=server.port, contest_id=played.contest_id, unit_ids=played.unit_ids,
+    run = Run(port=proxy.port if proxy else server.port, contest_id=played.contest_id, unit_ids=played.unit_ids,
               interval=args.workers / args.rate if args.rate else 0.0, window=window, stop_at=window[1],
               calls={kind: Calls(kind) for kind in ("enter", "start", "answer", "submit")})
     tasks = [asyncio.ensure_future(worker(run, i, ramp)) for i in range(args.workers)]
     await asyncio.sleep(max(0.0, window[0] - time.monotonic()))
+    proxy_cpu = proxy.cpu() if proxy else 0.0
     server_cpu, own_cpu = server.cpu(), cpu_seconds(os.getpid())
     await asyncio.sleep(max(0.0, window[1] - time.monotonic()))
     run.cpu = (server.cpu() - server_cpu, cpu_seconds(os.getpid()) - own_cpu)
+    run.proxy_cpu = (proxy.cpu() - proxy_cpu) if proxy else 0.0
     await asyncio.wait(tasks, timeout=15)
     for task in tasks:
         task.cancel()
@@ -199,27 +206,40 @@ def main() -> None:
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--redis-url", default=None)
     parser.add_argument("--port", type=int, default=5391)
+    parser.add_argument("--procs", type=int, default=1,
+                        help="server processes (contest serve --workers N) behind deploy/nginx.conf; 1: no proxy")
     parser.add_argument("--ceiling-duration", type=float, default=15,
                         help="then measure the minimal-endpoint ceiling for this many seconds (0: skip)")
     args = parser.parse_args()
 
     stores = Stores(args.database_url, args.redis_url)
-    server = None
+    server = proxy = None
     try:
         app = stores.open()
         played = make_contest(app)
-        server = Server(stores, args.port, args.server).start()
-        run = asyncio.run(drive(args, server, played))
+        server = None if args.procs > 1 else Server(stores, args.port, args.server).start()
+        if args.procs > 1:  # N processes behind deploy/nginx.conf, as on a production host
+            server = Server(stores, args.port, args.server, {"PROXY_COUNT": "1"},
+                            command=[sys.executable, "-m", "contest.cli", "serve", "--port", str(args.port),
+                                     "--workers", str(args.procs)]).start()
+            for extra in range(1, args.procs):
+                Server(stores, args.port + extra, None).wait_ready(server.process)
+            proxy = Nginx(stores, args.port + 100, [args.port + i for i in range(args.procs)]).start()
+        run = asyncio.run(drive(args, server, played, proxy))
         found, rows = answers_in_sql(app, played.contest_id, run.acked)
         server.stop()
+        if proxy:
+            proxy.stop()
+            proxy = None
         if args.ceiling_duration:
             server = Server(stores, args.port + 1, None, command=[
                 sys.executable, str(Path(__file__).with_name("ceiling_app.py")), str(args.port + 1),
                 stores.redis_url]).start()
             top = asyncio.run(drive_ceiling(args, server.port, server.process.pid))
     finally:
-        if server:
-            server.stop()
+        for process in (proxy, server):
+            if process:
+                process.stop()
         stores.close()
 
     answers = run.calls["answer"]
@@ -233,8 +253,9 @@ def main() -> None:
     rate = len(answers.latencies) / args.duration
     print(f"accepted answers/s: {rate:.0f}   answer p99: {p99:.1f} ms   "
           f"target ≥1500/s & p99<100ms: {'MET' if rate >= 1500 and p99 < 100 else 'not met'}")
-    print(f"cpu over the window: server {run.cpu[0] / args.duration:.0%} of a core, "
-          f"generator {run.cpu[1] / args.duration:.0%}")
+    print(f"cpu over the window: server {run.cpu[0] / args.duration:.0%} of a core"
+          + (f" ({args.procs} processes), nginx {run.proxy_cpu / args.duration:.0%}" if args.procs > 1 else "")
+          + f", generator {run.cpu[1] / args.duration:.0%}")
     if args.ceiling_duration:
         ceiling = len(top.calls["answer"].latencies) / args.ceiling_duration
         print(f"ceiling (minimal Flask endpoint, one Redis round trip, same server setup), "

@@ -32,8 +32,9 @@ def cpu_seconds(pid: int) -> float:
 
 
 def loopback_address(index: int) -> str:
-    """A distinct 127.x.y.z source address per simulated worker, as workers come from many networks."""
-    return f"127.{1 + index // 62500}.{index // 250 % 250}.{1 + index % 250}"
+    """A distinct 127.x.y.z source address per simulated worker, as workers come from many networks
+    (the third octet varies first: nginx's ip_hash keys on the first three)."""
+    return f"127.{1 + index // 62500}.{index % 250}.{1 + index // 250 % 250}"
 
 
 class Stores:
@@ -141,9 +142,13 @@ class Server:
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen(self.args, env=self.env, cwd=PROJECT, stdout=log,
                                             stderr=subprocess.STDOUT)
+        return self.wait_ready(self.process, timeout)
+
+    def wait_ready(self, process: subprocess.Popen, timeout: float = 30) -> Server:
+        """Poll this port until it answers, while `process` (which serves it) is alive."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self.process.poll() is not None:
+            if process.poll() is not None:
                 raise RuntimeError(f"server exited:\n{self.log.read_text()[-3000:]}")
             try:
                 if httpx.get(f"{self.url}/api/v1/contests", timeout=1).status_code == 200:
@@ -155,8 +160,7 @@ class Server:
     def cpu(self) -> float:
         """CPU seconds of the server and its child processes still running."""
         total = cpu_seconds(self.process.pid)
-        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
-        for pid in children.read_text().split() if children.exists() else []:
+        for pid in _children(self.process.pid):
             total += cpu_seconds(int(pid))
         return total
 
@@ -168,6 +172,49 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(10)
+
+
+class Nginx:
+    """Debian's nginx with deploy/nginx.conf, its upstream pointed at `ports`."""
+
+    def __init__(self, stores: Stores, listen: int, ports: list[int]) -> None:
+        conf = (PROJECT / "deploy" / "nginx.conf").read_text()
+        upstream = "".join(f"        server 127.0.0.1:{p};\n" for p in ports)
+        conf = conf.replace("        server 127.0.0.1:5001;\n        server 127.0.0.1:5002;\n", upstream)
+        conf = conf.replace("listen 8080", f"listen 127.0.0.1:{listen}")
+        self.dir = stores.instance / "nginx"
+        self.dir.mkdir()
+        (self.dir / "nginx.conf").write_text(conf)
+        self.port = listen
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> Nginx:
+        binary = shutil.which("nginx") or "/usr/sbin/nginx"
+        self.process = subprocess.Popen(
+            [binary, "-c", str(self.dir / "nginx.conf"), "-p", str(self.dir),
+             "-g", f"daemon off; pid {self.dir}/nginx.pid; error_log {self.dir}/error.log;"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"http://127.0.0.1:{self.port}/api/v1/contests", timeout=1).status_code == 200:
+                    return self
+            except httpx.TransportError:
+                time.sleep(0.1)  # not listening yet; bounded by the deadline
+        raise RuntimeError(f"nginx did not answer: {(self.dir / 'error.log').read_text()[-2000:]}")
+
+    def cpu(self) -> float:
+        return cpu_seconds(self.process.pid) + sum(cpu_seconds(int(pid)) for pid in _children(self.process.pid))
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(10)
+
+
+def _children(pid: int) -> list[str]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return path.read_text().split() if path.exists() else []
 
 
 @dataclass
