@@ -9,6 +9,7 @@ interpreter (same pid, via exec) whose first lines patch and then import the app
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import subprocess
@@ -81,6 +82,11 @@ def run(server: str, host: str, port: int) -> None:
     from contest.cli import start_background_tasks
 
     app = create_app({"SOCKETIO_ASYNC_MODE": server})
+    # Every request allocates thousands of short-lived objects (SQLAlchemy, Flask): with the
+    # default threshold the cyclic collector runs every few requests. Leave what start-up
+    # made out of its scans, and let it run less often.
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 20)
     socketio = app.extensions["jd.socketio"]
     start_background_tasks(app)
     print(f"竞答 running on http://{host}:{port}/  (admin: http://{host}:{port}/admin)  [{server}]", flush=True)
