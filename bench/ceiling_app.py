@@ -18,7 +18,7 @@ from flask import Flask, jsonify, request  # noqa: E402
 from flask_socketio import SocketIO  # noqa: E402
 
 from contest.extensions import make_redis  # noqa: E402
-from contest.serving import _gevent_server  # noqa: E402
+from contest.serving import gevent_server  # noqa: E402
 
 
 def create(redis_url: str) -> Flask:
@@ -41,4 +41,4 @@ def create(redis_url: str) -> Flask:
 
 if __name__ == "__main__":
     port, redis_url = int(sys.argv[1]), sys.argv[2]
-    _gevent_server(create(redis_url), "127.0.0.1", port).serve_forever()
+    gevent_server(create(redis_url), "127.0.0.1", port).serve_forever()

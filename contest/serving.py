@@ -16,9 +16,6 @@ import subprocess
 import sys
 import time
 
-SERVERS = ("gevent", "eventlet", "threading")
-DEFAULT_SERVER = "gevent"
-
 _BOOT = """import sys
 if sys.argv[1] == "gevent":
     from gevent import monkey
@@ -91,14 +88,14 @@ def run(server: str, host: str, port: int) -> None:
     start_background_tasks(app)
     print(f"竞答 running on http://{host}:{port}/  (admin: http://{host}:{port}/admin)  [{server}]", flush=True)
     if server == "gevent":
-        _gevent_server(app, host, port).serve_forever()
+        gevent_server(app, host, port).serve_forever()
         return
     options = {"allow_unsafe_werkzeug": True} if server == "threading" else {}
     # No access log: at thousands of requests a second it costs more than the answer itself.
     socketio.run(app, host=host, port=port, use_reloader=False, log_output=False, **options)
 
 
-def _gevent_server(app, host: str, port: int):
+def gevent_server(app, host: str, port: int):
     """gevent's WSGI server (as Flask-SocketIO builds it), with Nagle's algorithm off.
 
     pywsgi writes a response's headers and body in two sends; with Nagle on, the body waits
