@@ -7,6 +7,7 @@ frame a client receives with participants >= k is the k-th submit's update. Prin
 latency of every (submit, client) delivery and, per submit, until the last client had it.
 
     .venv/bin/python bench/push_latency.py [--clients 1000] [--submits 20] [--server gevent]
+    .venv/bin/python bench/push_latency.py --answer-rate 400     # while 500 workers answer
 
 Target (issue 3): p99 under 1 s. The server throttles pushes to one per LIVE_PUSH_INTERVAL
 (0.3 s by default) per contest, which is part of the figure.
@@ -21,7 +22,8 @@ import random
 import time
 
 import socketio
-from loadkit import Http, Server, Stores, cpu_seconds, machine, make_contest, ms
+from contest_load import Run, worker
+from loadkit import Calls, Http, Server, Stores, cpu_seconds, machine, make_contest, ms, table
 
 NAMESPACE = "/live"
 
@@ -77,7 +79,7 @@ async def submit_one(http: Http, cid: int, unit_id: int, index: int) -> float:
     return sent
 
 
-async def run(args, server: Server, played) -> dict:
+async def run(args, server: Server, played, other) -> dict:
     watchers = [Watcher(server.url) for _ in range(args.clients)]
     began = time.monotonic()
     failed = await connect_all(watchers, played.contest_id)
@@ -85,6 +87,16 @@ async def run(args, server: Server, played) -> dict:
     await asyncio.sleep(1)  # let the join frames settle before the first submit
     http = Http("127.0.0.1", server.port)
     rng = random.Random(7)
+    load, load_tasks = None, []
+    if args.answer_rate:  # answering workers as contest_load.py drives them, meanwhile
+        now = time.monotonic()
+        span = 5 + args.submits * (args.gap + 0.1)
+        # On a contest of their own: their submits must not be taken for the watched board's.
+        load = Run(port=server.port, contest_id=other.contest_id, unit_ids=other.unit_ids,
+                   interval=args.answer_workers / args.answer_rate, window=(now + 5, now + span), stop_at=now + span,
+                   calls={kind: Calls(kind) for kind in ("enter", "start", "answer", "submit")})
+        load_tasks = [asyncio.ensure_future(worker(load, i, 4.0)) for i in range(args.answer_workers)]
+        await asyncio.sleep(5)
     server_cpu, own_cpu = server.cpu(), cpu_seconds(os.getpid())
     sends = []
     for k in range(1, args.submits + 1):
@@ -92,6 +104,8 @@ async def run(args, server: Server, played) -> dict:
         await asyncio.sleep(args.gap)
     await asyncio.sleep(3)  # the last pushes arrive
     cpu = (server.cpu() - server_cpu, cpu_seconds(os.getpid()) - own_cpu)
+    if load_tasks:
+        await asyncio.wait(load_tasks, timeout=15)
     http.close()
     live = [w for w in watchers if w.client.connected]
     deliveries, everyone, missing = [], [], 0
@@ -104,7 +118,7 @@ async def run(args, server: Server, played) -> dict:
             everyone.append(max(got))
     await asyncio.gather(*(w.client.disconnect() for w in watchers), return_exceptions=True)
     return {"failed": failed, "joined_s": joined, "connected": len(live), "deliveries": deliveries,
-            "everyone": everyone, "missing": missing, "cpu": cpu, "span": sends[-1] - sends[0] + 3}
+            "everyone": everyone, "missing": missing, "cpu": cpu, "span": sends[-1] - sends[0] + 3, "load": load}
 
 
 def main() -> None:
@@ -116,6 +130,9 @@ def main() -> None:
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--redis-url", default=None)
     parser.add_argument("--port", type=int, default=5393)
+    parser.add_argument("--answer-rate", type=float, default=0,
+                        help="meanwhile, answers/s offered by --answer-workers (as contest_load.py); 0: none")
+    parser.add_argument("--answer-workers", type=int, default=500)
     args = parser.parse_args()
 
     stores = Stores(args.database_url, args.redis_url)
@@ -123,8 +140,9 @@ def main() -> None:
     try:
         app = stores.open()
         played = make_contest(app, units=50)
+        other = make_contest(app, units=500)
         server = Server(stores, args.port, args.server).start()
-        figures = asyncio.run(run(args, server, played))
+        figures = asyncio.run(run(args, server, played, other))
     finally:
         if server:
             server.stop()
@@ -143,6 +161,10 @@ def main() -> None:
           f"{ms(everyone, 1):>9}")
     p99 = float(ms(deliveries, .99)) if deliveries else float("inf")
     print(f"missed updates: {figures['missing']}   target p99 < 1000 ms: {'MET' if p99 < 1000 else 'not met'}")
+    if figures["load"]:
+        load = figures["load"]
+        print(f"meanwhile {args.answer_workers} workers offering {args.answer_rate:.0f} answers/s:")
+        print(table(list(load.calls.values()), load.window[1] - load.window[0]))
     print(f"cpu while submitting: server {figures['cpu'][0] / figures['span']:.0%} of a core, "
           f"clients {figures['cpu'][1] / figures['span']:.0%}")
 
