@@ -11,7 +11,11 @@ never as a hidden queue.
     .venv/bin/python bench/contest_load.py --server eventlet
     .venv/bin/python bench/contest_load.py --database-url postgresql://postgres@127.0.0.1:5432/bench \\
         --redis-url redis://127.0.0.1:6379/0
-    .venv/bin/python bench/contest_load.py --rate 0             # flat out: the ceiling
+    .venv/bin/python bench/contest_load.py --rate 0             # flat out
+    .venv/bin/python bench/contest_load.py --procs 2            # contest serve --workers 2 behind nginx
+
+After the run it measures the ceiling (bench/ceiling_app.py: a minimal Flask endpoint with one
+Redis round trip on the same gevent server) and prints the project's answers/s as a share of it.
 
 Target (issue 3), on the 2-core machine shared with this generator: at least 1,500
 accepted answers/s with p99 under 100 ms.
