@@ -15,6 +15,19 @@ from contest.models import Base
 from contest.state import State
 
 
+def _socket_origins(settings: dict) -> list[str] | None:
+    """Origins allowed on Socket.IO; None means same origin only (engine.io derives it from the Host).
+
+    "*" would let any page a worker visits open the live channel in their name: refused.
+    """
+    origins = settings.get("SOCKETIO_ALLOWED_ORIGINS")
+    if isinstance(origins, str):
+        origins = [origins]
+    if origins is not None and ("*" in origins or not origins):
+        raise ValueError("SOCKETIO_ALLOWED_ORIGINS must name origins; '*' (any site) is not allowed")
+    return origins
+
+
 def create_app(test_config: dict | None = None) -> Flask:
     settings = config.load(test_config)
     app = Flask(
@@ -43,8 +56,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     socketio = SocketIO(
         app,
         async_mode=settings["SOCKETIO_ASYNC_MODE"],
-        # None means same origin only (engine.io derives it from the Host); never "*".
-        cors_allowed_origins=settings.get("CORS_ALLOWED_ORIGINS"),
+        cors_allowed_origins=_socket_origins(settings),
         **extra,
     )
     app.extensions["jd.socketio"] = socketio

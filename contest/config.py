@@ -29,6 +29,11 @@ def _secret_key(instance: Path) -> str:
     return key_file.read_text().strip()
 
 
+def _origins(value: str | None) -> list[str] | None:
+    origins = [origin.strip().rstrip("/") for origin in (value or "").split(",") if origin.strip()]
+    return origins or None
+
+
 def load(test_config: dict | None = None) -> dict:
     """The app's settings: environment first, then embedded defaults, then test overrides."""
     instance = Path(test_config["INSTANCE_PATH"]) if test_config and "INSTANCE_PATH" in test_config else instance_path()
@@ -47,6 +52,9 @@ def load(test_config: dict | None = None) -> dict:
         "START_LIVE_PUSHER": True,
         "SOCKETIO_MESSAGE_QUEUE": os.environ.get("SOCKETIO_MESSAGE_QUEUE") or None,
         "SOCKETIO_ASYNC_MODE": os.environ.get("SOCKETIO_ASYNC_MODE") or "threading",
+        # Pages of other sites that may open the live channel (comma-separated origins such as
+        # https://h5.example.org). None: same origin only. "*" is refused at start-up.
+        "SOCKETIO_ALLOWED_ORIGINS": _origins(os.environ.get("SOCKETIO_ALLOWED_ORIGINS")),
         # How many proxies in front set X-Forwarded-For (0: none; 1 behind deploy/nginx.conf).
         "PROXY_COUNT": int(os.environ.get("PROXY_COUNT") or 0),
     }
