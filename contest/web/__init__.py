@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
+from sqlalchemy.exc import DisconnectionError, OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from contest.errors import ContestError
@@ -17,7 +18,10 @@ _HTTP_MESSAGES = {
     413: "上传的文件过大（上限 10 MB）。",
     429: "操作过于频繁，请稍后再试。",
     500: "服务器出错了，请稍后重试。",
+    503: "服务器繁忙，请稍后重试。",
 }
+# Seconds a client is asked to wait before trying again when the database is unreachable.
+RETRY_AFTER_S = 5
 
 
 def _wants_json() -> bool:
@@ -46,6 +50,25 @@ def register_blueprints(app: Flask) -> None:
         if _wants_json():
             return jsonify({"error": error.name.lower().replace(" ", "_"), "message": message}), error.code
         return render_template("error.html", message=message, status=error.code), error.code
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(DisconnectionError)
+    def database_unavailable(error: Exception):
+        # A database restart or a network blip: the worker retries; nothing of this request
+        # is kept (its transaction never committed, and the session is rolled back here).
+        app.logger.warning("database unavailable: %s", error)
+        try:
+            app.extensions["jd.db"].session.remove()
+        except SQLAlchemyError:
+            app.logger.exception("rolling back after a database fault failed")
+        message = _HTTP_MESSAGES[503]
+        if _wants_json():
+            response = jsonify({"error": "unavailable", "message": message})
+        else:
+            response = app.make_response(render_template("error.html", message=message, status=503))
+        response.status_code = 503
+        response.headers["Retry-After"] = str(RETRY_AFTER_S)
+        return response
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):
