@@ -143,7 +143,10 @@ def _decode(data: bytes) -> str:
     if data.startswith(b"\xef\xbb\xbf"):
         return data[3:].decode("utf-8", errors="replace")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:  # a UTF-16 mark on a file cut short or not text at all
+            raise TableFileError("无法识别 CSV 的文字编码，请另存为“CSV UTF-8”或 GB18030 编码后再上传。") from None
     if b"\x00" in data:
         raise TableFileError("文件不是文本格式的 CSV，请上传 .xlsx，或在 Excel 中另存为 CSV。")
     try:
