@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install run test lint format bench clean
+.PHONY: install run test lint format bench fuzz clean
 
 install: $(STAMP)
 
@@ -36,6 +36,10 @@ BENCHES := $(wildcard bench/import_bench.py) \
 
 bench: install
 	@set -e; for script in $(BENCHES); do echo "== $$script"; $(BIN)/python $$script; done
+
+# Longer fuzzing than `make test` does: the participant API against its OpenAPI document, the bank loader.
+fuzz: install
+	API_FUZZ_EXAMPLES=$${API_FUZZ_EXAMPLES:-500} $(BIN)/pytest -q tests/test_api_schema.py tests/test_banks_fuzz.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

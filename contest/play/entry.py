@@ -64,7 +64,7 @@ def enter(rt: Runtime, cid: int, name: object, phone: object, unit_id: object,
         unit_id = int(unit_id)
     except (TypeError, ValueError):
         raise BadInput("请选择所在单位。", field="unit_id") from None
-    if rt.session.get(Unit, unit_id) is None:
+    if not 0 < unit_id < 2**31 or rt.session.get(Unit, unit_id) is None:  # a huge number overflows SQL
         raise BadInput("所选单位不存在。", field="unit_id")
     if contest.roster_only:
         listed = rt.session.scalar(

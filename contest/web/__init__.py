@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask, jsonify, render_template, request
 from sqlalchemy.exc import DisconnectionError, OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from contest.errors import ContestError
 
@@ -24,6 +25,14 @@ _HTTP_MESSAGES = {
 RETRY_AFTER_S = 5
 
 
+class RowId(IntegerConverter):
+    """<int:...> in a URL, at most a database integer: a larger number is 404, not an overflow (500)."""
+
+    def __init__(self, url_map, *args, **kwargs) -> None:
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
+
+
 def _wants_json() -> bool:
     return request.path.startswith("/api/") or request.is_json
 
@@ -31,12 +40,16 @@ def _wants_json() -> bool:
 def register_blueprints(app: Flask) -> None:
     from contest.web import admin, api, participant
 
+    app.url_map.converters["int"] = RowId  # before any rule is added
     app.register_blueprint(api.bp)
     app.register_blueprint(participant.bp)
     app.register_blueprint(admin.bp)
     from contest.web import game_pages
 
     app.register_blueprint(game_pages.bp)
+    from contest.web import openapi
+
+    app.register_blueprint(openapi.bp)
 
     @app.errorhandler(ContestError)
     def contest_error(error: ContestError):
