@@ -265,6 +265,29 @@ def rebuild_state(cid: int) -> None:
         click.echo(f"已从数据库重建：参与 {stats['participants']} 人，答卷 {stats['attempts']} 份，未完成答卷 {reopened} 份。")
 
 
+@main.command("purge-personal", help="After a contest has ended: replace entrants' names and phones, delete tokens, "
+                                    "roster and addresses; scores and unit figures stay.")
+@click.argument("cid", type=int)
+@click.option("--yes", is_flag=True, help="do not ask for confirmation")
+def purge_personal(cid: int, yes: bool) -> None:
+    from contest.errors import ContestError
+    from contest.play import privacy
+
+    with app_runtime() as (_app, rt):
+        try:
+            if not privacy.purge_allowed(rt, cid):
+                fail(["竞赛结束后才能删除个人信息。"])
+            todo = privacy.pending(rt, cid)
+            if not yes:
+                click.confirm(f"将删除竞赛 {cid} 中 {todo.entrants} 名报名者的姓名和手机号、{todo.tokens} 个登录凭证、"
+                              f"{todo.roster_entries} 条名单记录，且无法恢复。继续吗？", abort=True)
+            done = privacy.purge_personal_data(rt, cid)
+        except ContestError as error:
+            fail([error.message])
+        click.echo(f"已删除个人信息：{done.entrants} 名报名者，{done.tokens} 个登录凭证，{done.roster_entries} 条名单记录。"
+                   "成绩与单位统计保留。")
+
+
 def _positions(text: str | None, option: str) -> set[int]:
     """'3,7' → {3, 7} (1-based question positions)."""
     if not text:

@@ -1,0 +1,65 @@
+"""Deleting a contest's personal data once it has ended, keeping every figure.
+
+Names and phones become placeholders (each entrant keeps its row, unit and attempts, so
+scores, rankings and unit participation stay as published); tokens, roster entries and
+client addresses are deleted. Free of Flask: the CLI and the admin page share it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import String, cast, delete, func, literal, select, update
+
+from contest.errors import Forbidden
+from contest.models import Entrant, EntrantToken, RosterEntry
+from contest.play.contests import get_contest, status
+from contest.runtime import Runtime
+
+PLACEHOLDER_NAME = "已删除"
+# A phone placeholder per entrant keeps (contest_id, phone) unique; no digits run to 11.
+PHONE_PREFIX = "deleted-"
+
+
+@dataclass
+class PurgeReport:
+    contest_id: int
+    entrants: int
+    tokens: int
+    roster_entries: int
+
+
+def purge_allowed(rt: Runtime, cid: int) -> bool:
+    return status(get_contest(rt.session, cid), rt.clock.now()) == "closed"
+
+
+def pending(rt: Runtime, cid: int) -> PurgeReport:
+    """What a purge would touch (entrants still named, tokens, roster entries)."""
+    def count(model, *where) -> int:
+        return rt.session.scalar(select(func.count()).select_from(model).where(*where)) or 0
+
+    return PurgeReport(
+        contest_id=cid,
+        entrants=count(Entrant, Entrant.contest_id == cid, Entrant.phone.not_like(f"{PHONE_PREFIX}%")),
+        tokens=count(EntrantToken, EntrantToken.contest_id == cid),
+        roster_entries=count(RosterEntry, RosterEntry.contest_id == cid),
+    )
+
+
+def purge_personal_data(rt: Runtime, cid: int) -> PurgeReport:
+    """Replace names and phones of a closed contest's entrants; delete tokens, roster, addresses."""
+    contest = get_contest(rt.session, cid)
+    if status(contest, rt.clock.now()) != "closed":
+        raise Forbidden("竞赛结束后才能删除个人信息。", code="contest_not_ended")
+    report = pending(rt, cid)
+    rt.session.execute(delete(EntrantToken).where(EntrantToken.contest_id == cid))
+    rt.session.execute(delete(RosterEntry).where(RosterEntry.contest_id == cid))
+    rt.session.execute(
+        update(Entrant)
+        .where(Entrant.contest_id == cid)
+        .values(name=PLACEHOLDER_NAME, phone=literal(PHONE_PREFIX) + cast(Entrant.id, String), client_address=None)
+        .execution_options(synchronize_session=False)
+    )
+    rt.session.commit()
+    rt.session.expire_all()  # entrants loaded before must not show the old names
+    return report
