@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from werkzeug.routing import IntegerConverter
+
 from contest.web.admin.auth import LOGIN_FAILURES_ALLOWED
 from tests.admin_support import PASSWORD, csrf_from, make_admin, sign_in
 
@@ -165,7 +167,7 @@ def test_login_itself_needs_the_csrf_token(app, client):
 
 
 def _example_url(rule) -> str:
-    values = {name: 1 if type(conv).__name__ == "IntegerConverter" else "x" for name, conv in rule._converters.items()}
+    values = {name: 1 if isinstance(conv, IntegerConverter) else "x" for name, conv in rule._converters.items()}
     return rule.build(values, append_unknown=False)[1]
 
 
