@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 
 import schemathesis
+import schemathesis.specs.openapi.schemas  # noqa: F401  (imported here, not lazily deep in a test: see below)
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
@@ -13,6 +14,8 @@ from schemathesis.specs.openapi.checks import content_type_conformance, response
 from contest.web.openapi import DOCUMENT
 from tests.play_support import make_bank, make_contest, make_units
 
+# schemathesis imports its schema module on first use; pytest then rewrites it, and CPython 3.11's
+# parser can fail ("AST constructor recursion depth mismatch") when that happens on a deep stack.
 EXAMPLES = int(os.environ.get("API_FUZZ_EXAMPLES", "25"))
 
 
