@@ -288,6 +288,32 @@ def purge_personal(cid: int, yes: bool) -> None:
                    "成绩与单位统计保留。")
 
 
+@main.command("verify-ranking", help="Recompute every score and the ranking from the audit log of accepted answers "
+                                    "and compare with the published ranking; exit 1 listing differences.")
+@click.argument("cid", type=int)
+@click.option("--json", "as_json", is_flag=True)
+def verify_ranking(cid: int, as_json: bool) -> None:
+    from contest.errors import ContestError
+    from contest.play import audit
+
+    with app_runtime() as (_app, rt):
+        try:
+            found = audit.verify(rt, cid)
+        except ContestError as error:
+            fail([error.message])
+    if as_json:
+        echo_json(found.as_dict())
+    elif found.ok:
+        click.echo(f"排名核对一致：由审计日志（{found.log_rows} 条）重算 {found.attempts} 份答卷、{found.participants} 人的排名，"
+                   f"与公布的{'排行榜和' if found.board_checked else ''}数据库记录相同。")
+    else:
+        click.echo(f"排名核对发现 {len(found.differences)} 处不一致：", err=True)
+        for line in found.differences[:audit.MAX_LISTED]:
+            click.echo(f"  {line}", err=True)
+    if not found.ok:
+        sys.exit(1)
+
+
 def _positions(text: str | None, option: str) -> set[int]:
     """'3,7' → {3, 7} (1-based question positions)."""
     if not text:

@@ -161,6 +161,20 @@ class EntrantToken(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_utcnow)
 
 
+class EntryOrigin(Base):
+    """Where an entry or a new attempt came from (address, the page's device id): for the
+    workbook's fairness flags. A table of its own, so existing databases gain it at start-up."""
+
+    __tablename__ = "entry_origins"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contest_id: Mapped[int] = mapped_column(ForeignKey("contests.id", ondelete="CASCADE"), index=True)
+    entrant_id: Mapped[int] = mapped_column(ForeignKey("entrants.id", ondelete="CASCADE"), index=True)
+    attempt_id: Mapped[int | None] = mapped_column(ForeignKey("attempts.id", ondelete="CASCADE"))
+    client_address: Mapped[str | None] = mapped_column(String(64))
+    device_id: Mapped[str | None] = mapped_column(String(64))
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_utcnow)
+
+
 class Attempt(Base):
     __tablename__ = "attempts"
     __table_args__ = (
