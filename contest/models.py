@@ -220,6 +220,27 @@ class Answer(Base):
     points: Mapped[float | None] = mapped_column(Float)
 
 
+class AnswerLog(Base):
+    """Every accepted answer, append-only (issue 7): who, what, when by the server clock.
+
+    Written in the transaction that stores the answer, so an acknowledged answer always has
+    its row. Ids only, no names: purging personal data leaves it whole, and the ranking can be
+    recomputed from it (`contest verify-ranking`). `id` is the sequence: for one question of
+    one attempt, the highest id is the answer stored.
+    """
+
+    __tablename__ = "answer_log"
+    __table_args__ = (Index("ix_answer_log_contest", "contest_id", "attempt_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contest_id: Mapped[int] = mapped_column(ForeignKey("contests.id", ondelete="CASCADE"))
+    entrant_id: Mapped[int] = mapped_column(Integer)
+    attempt_id: Mapped[int] = mapped_column(Integer)
+    question_id: Mapped[int] = mapped_column(Integer)
+    # As stored in answers: mapped back to the bank's option letters.
+    answer: Mapped[object] = mapped_column(JSON)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class ExportLog(Base):
     __tablename__ = "export_logs"
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -11,13 +11,13 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Integer, bindparam, func, select, update
+from sqlalchemy import Integer, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from contest.clock import contest_day, iso, to_ms
 from contest.errors import Conflict, Forbidden, NotFound, TooMany
-from contest.models import Answer, Attempt, Contest, Entrant
+from contest.models import Answer, AnswerLog, Attempt, Contest, Entrant
 from contest.play import papers, ranking, scoring, throttle
 from contest.play.contests import get_contest, status
 from contest.play.entry import Caller
@@ -186,12 +186,13 @@ def _store_answer(rt: Runtime, caller: Caller, aid: int, qid: int, raw: object, 
     if question.type in ("single", "multiple"):
         answer = scoring.to_bank_letters(answer, item["perm"])
 
-    # A connection of its own, not the session's: one statement, committed at once.
+    # A connection of its own, not the session's: the answer and its audit-log row, committed at once.
     with rt.session.get_bind().begin() as connection:
-        stored = connection.execute(
-            _accept_statement(connection.dialect.name),
-            {"aid": aid, "qid": qid, "answer": answer, "now": now, "entrant": caller.entrant_id},
-        ).rowcount
+        params = {"aid": aid, "qid": qid, "answer": answer, "now": now, "entrant": caller.entrant_id,
+                  "contest": meta["contest"]}
+        stored = connection.execute(_accept_statement(connection.dialect.name), params).rowcount
+        if stored:
+            connection.execute(_LOG_STATEMENT, params)
     if not stored:
         attempt = rt.session.get(Attempt, aid)
         rt.session.rollback()
@@ -201,6 +202,12 @@ def _store_answer(rt: Runtime, caller: Caller, aid: int, qid: int, raw: object, 
 
 
 _ACCEPT: dict[str, object] = {}
+_LOG_STATEMENT = insert(AnswerLog.__table__).values(
+    contest_id=bindparam("contest", type_=Integer), entrant_id=bindparam("entrant", type_=Integer),
+    attempt_id=bindparam("aid", type_=Integer), question_id=bindparam("qid", type_=Integer),
+    answer=bindparam("answer", type_=AnswerLog.__table__.c.answer.type),
+    received_at=bindparam("now", type_=AnswerLog.__table__.c.received_at.type),
+)
 
 
 def _accept_statement(dialect: str):
@@ -213,16 +220,16 @@ def _accept_statement(dialect: str):
     """
     if dialect not in _ACCEPT:
         if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
+            from sqlalchemy.dialects.postgresql import insert as upsert
         else:
-            from sqlalchemy.dialects.sqlite import insert
+            from sqlalchemy.dialects.sqlite import insert as upsert
         table = Answer.__table__
         source = select(
             bindparam("aid", type_=Integer), bindparam("qid", type_=Integer),
             bindparam("answer", type_=table.c.answer.type), bindparam("now", type_=table.c.received_at.type),
         ).where(Attempt.id == bindparam("aid"), Attempt.status == "open",
                 Attempt.entrant_id == bindparam("entrant")).with_for_update(read=True)
-        statement = insert(table).from_select(["attempt_id", "question_id", "answer", "received_at"], source)
+        statement = upsert(table).from_select(["attempt_id", "question_id", "answer", "received_at"], source)
         _ACCEPT[dialect] = statement.on_conflict_do_update(
             index_elements=["attempt_id", "question_id"],
             set_={"answer": statement.excluded.answer, "received_at": statement.excluded.received_at},
@@ -269,26 +276,17 @@ def _finish(rt: Runtime, aid: int) -> _Finished:
     now = rt.clock.now()
     finished_at = min(now, attempt.deadline)
     saved = {row.question_id: row for row in session.scalars(select(Answer).where(Answer.attempt_id == aid))}
-    score = max_score = 0.0
-    correct = 0
-    for item in attempt.paper:
-        question = bank[item["qid"]]
-        max_score += question.score
-        row = saved.get(item["qid"])
-        if row is None:
-            continue
-        is_correct, points = scoring.mark(question.type, question.answer, row.answer, question.score,
-                                          contest.partial_credit)
-        row.is_correct, row.points = is_correct, points
-        score += points
-        correct += int(is_correct)
+    marked = scoring.mark_paper(attempt.paper, bank, {qid: row.answer for qid, row in saved.items()},
+                                contest.partial_credit)
+    for qid, (is_correct, points) in marked.marks.items():
+        saved[qid].is_correct, saved[qid].points = is_correct, points
     attempt.status = "finished"
     attempt.open_marker = None
     attempt.finished_at = finished_at
     attempt.duration_ms = max(0, to_ms(finished_at) - to_ms(attempt.started_at))
-    attempt.score = round(score, 2)
-    attempt.max_score = round(max_score, 2)
-    attempt.correct = correct
+    attempt.score = marked.score
+    attempt.max_score = marked.max_score
+    attempt.correct = marked.correct
     session.commit()
 
     rt.state.attempts.forget(contest.id, aid)

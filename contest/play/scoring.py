@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from contest.errors import BadInput
 
@@ -76,3 +78,33 @@ def mark(qtype: str, key: object, answer: object, score: float, partial_credit: 
         right = fold_text(answer) in {fold_text(k) for k in key}
         return right, score if right else 0.0
     return False, 0.0
+
+
+@dataclass
+class MarkedPaper:
+    """An attempt's figures from its answers: what finishing stores and the audit recomputes."""
+
+    score: float
+    max_score: float
+    correct: int
+    # question id -> (is_correct, points), for the questions answered
+    marks: dict[int, tuple[bool, float]] = field(default_factory=dict)
+
+
+def mark_paper(paper: list[dict], bank: Mapping[int, object], answers: Mapping[int, object],
+               partial_credit: bool) -> MarkedPaper:
+    """Score a drawn paper ([{"qid", "perm"}]) against the bank, from canonical answers by question id."""
+    score = max_score = 0.0
+    correct = 0
+    marks = {}
+    for item in paper:
+        question = bank[item["qid"]]
+        max_score += question.score
+        if item["qid"] not in answers:
+            continue
+        is_correct, points = mark(question.type, question.answer, answers[item["qid"]], question.score,
+                                  partial_credit)
+        marks[item["qid"]] = (is_correct, points)
+        score += points
+        correct += int(is_correct)
+    return MarkedPaper(round(score, 2), round(max_score, 2), correct, marks)
