@@ -328,6 +328,7 @@ def _positions(text: str | None, option: str) -> set[int]:
 @click.option("--bank", "bank_id", required=True, type=int)
 @click.option("--questions", "count", type=int, help="draw this many single/multiple/judge questions")
 @click.option("--question-ids", help="or play these question ids, in this order (comma-separated)")
+@click.option("--paper", help="or draw by rules, e.g. single=5,judge=3 (type:分类=N for a category)")
 @click.option("--seconds", required=True, type=int, help="seconds per question")
 @click.option("--scoring", type=click.Choice(["speed", "plain"]), default="speed", show_default=True)
 @click.option("--streak-bonus", is_flag=True, help="+100 per right answer in a row (up to +500)")
@@ -338,10 +339,10 @@ def _positions(text: str | None, option: str) -> set[int]:
 @click.option("--title", default="现场竞赛")
 @click.option("--base-url", default="http://127.0.0.1:5000", show_default=True, help="where the server is reached")
 @click.option("--json", "as_json", is_flag=True)
-def create_game_cmd(bank_id, count, question_ids, seconds, scoring, streak_bonus, double, buzzer, unit_ranking,
+def create_game_cmd(bank_id, count, question_ids, paper, seconds, scoring, streak_bonus, double, buzzer, unit_ranking,
                     nicknames, title, base_url, as_json) -> None:
     from contest.errors import ContestError
-    from contest.play import games
+    from contest.play import games, papers
 
     ids = None
     if question_ids:
@@ -350,7 +351,8 @@ def create_game_cmd(bank_id, count, question_ids, seconds, scoring, streak_bonus
     with app_runtime() as (app, rt):
         try:
             settings = games.GameSettings(
-                bank_id=bank_id, count=count, question_ids=ids, seconds=seconds, scoring=scoring,
+                bank_id=bank_id, count=count, question_ids=ids, seconds=seconds,
+                rules=papers.parse_rules(paper) if paper else None, scoring=scoring,
                 streak_bonus=streak_bonus, doubled=_positions(double, "--double"),
                 buzzer=_positions(buzzer, "--buzzer"), unit_ranking=unit_ranking, mask_names=not nicknames,
                 title=title,

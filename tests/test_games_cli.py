@@ -32,3 +32,15 @@ def test_create_game_refuses_bad_input_in_chinese(app, rt, runner):
     assert result.exit_code == 1 and "题库不存在" in result.output
     result = runner.invoke(main, ["create-game", "--bank", str(bank.id), "--questions", "1", "--seconds", "2"])
     assert result.exit_code == 1 and "5 到 600 秒" in result.output
+
+
+def test_create_game_draws_by_rules(app, rt, runner):
+    bank = make_bank(rt.session, singles=4, multiples=2, judges=3, fills=1)
+    result = runner.invoke(main, ["create-game", "--bank", str(bank.id), "--paper", "judge=3,multiple=1",
+                                  "--seconds", "15", "--json"])
+    assert result.exit_code == 0, result.output
+    game = games.find_game(rt, json.loads(result.output)["pin"])
+    bank_questions = games.papers.BANKS.questions(rt.session, bank.id)
+    assert sorted(bank_questions[q["qid"]].type for q in game.questions) == ["judge", "judge", "judge", "multiple"]
+    result = runner.invoke(main, ["create-game", "--bank", str(bank.id), "--paper", "fill=1", "--seconds", "15"])
+    assert result.exit_code == 1 and "填空" in result.output

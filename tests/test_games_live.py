@@ -3,6 +3,9 @@ answers, rejoin, host controls and the PIN rules."""
 
 from __future__ import annotations
 
+import pytest
+
+from contest.errors import TooMany
 from contest.play import games
 from tests.game_support import (
     RIGHT,
@@ -85,6 +88,11 @@ def test_whole_game_to_the_podium(app, rt, clock):
     assert totals["张三丰"] == board["张**"] and sum(totals.values()) == sum(board.values())
 
 
+# Everything a screen may know of an open question: a new field must be added here knowingly.
+QUESTION_FIELDS = {"index", "count", "type", "stem", "options", "deadline", "server_time", "seconds", "points",
+                   "buzzer", "paused", "left_ms"}
+
+
 def test_no_frame_carries_the_key_before_the_question_closes(app, rt):
     game, host, phones, _ = _setup(app, rt, count=2)
     host.act("start")
@@ -94,7 +102,15 @@ def test_no_frame_carries_the_key_before_the_question_closes(app, rt):
         frames = who.received()
         before = frames[: next((i for i, f in enumerate(frames) if f["name"] == "game_result"), len(frames))]
         assert before and all(not secret_fields(f["body"]) for f in before), before
-    assert phones[0].rejoin().get("question") and not secret_fields(phones[0].rejoin())
+        assert {f["name"] for f in before} <= {"game_player_joined", "game_question", "game_progress"}
+        for frame in before:
+            if frame["name"] == "game_question":
+                assert set(frame["body"]) <= QUESTION_FIELDS
+    snap = phones[0].rejoin()
+    assert snap["question"] and not secret_fields(snap) and set(snap["question"]) <= QUESTION_FIELDS
+    assert snap["score"] == 0 and snap["rank"] == 1  # points move only when the question closes
+    watch = host.act("watch")
+    assert not secret_fields(watch) and set(watch["question"]) <= QUESTION_FIELDS
 
 
 def test_late_and_repeated_answers_are_refused_and_change_nothing(app, rt, clock):
@@ -213,3 +229,35 @@ def test_join_checks_pin_name_unit_and_rate_limits_wrong_pins(app, rt):
 def test_pins_are_unique_among_live_games(app, rt):
     pins = {make_game(rt, 1)[0].pin for _ in range(20)}
     assert len(pins) == 20 and all(len(p) == 6 and p.isdigit() for p in pins)
+
+
+def test_only_game_join_tells_which_pins_exist(app, rt):
+    """Rejoin, answer, buzz and host calls answer an unknown PIN exactly as a wrong token, so they
+    cannot walk the PIN space around the rate-limited join."""
+    game, host_token = make_game(rt, 1)
+    pin = game.pin
+    unknown = "000000" if pin != "000000" else "000001"
+    phone = Phone(app, pin)
+    for event, extra in (("game_rejoin", {}), ("game_answer", {"index": 0, "answer": ["B"]}),
+                         ("game_buzz", {"index": 0})):
+        known = phone.emit(event, {"pin": pin, "token": "forged", **extra})
+        assert phone.emit(event, {"pin": unknown, "token": "forged", **extra}) == known
+        assert known["error"] == "bad_token"
+    assert Host(app, unknown, "forged").act("watch") == Host(app, pin, "forged").act("watch")
+
+
+def test_joins_are_limited_per_address_and_per_pin(app, rt, monkeypatch):
+    game, _ = make_game(rt, 1)
+    other, _ = make_game(rt, 1)
+    pin, other_pin = game.pin, other.pin
+    monkeypatch.setitem(games.JOIN_ALLOWANCES, "join_addr", (2, 600))
+    monkeypatch.setitem(games.JOIN_ALLOWANCES, "join_pin", (4, 600))
+    assert "token" in games.join(rt, pin, "甲", None, "10.0.0.1").ack
+    assert "token" in games.join(rt, pin, "乙", None, "10.0.0.1").ack
+    with pytest.raises(TooMany):  # a third join from one address
+        games.join(rt, pin, "丙", None, "10.0.0.1")
+    assert "token" in games.join(rt, pin, "丙", None, "10.0.0.2").ack
+    assert "token" in games.join(rt, pin, "丁", None, "10.0.0.3").ack
+    with pytest.raises(TooMany):  # a fifth join to one PIN, from a fresh address
+        games.join(rt, pin, "戊", None, "10.0.0.4")
+    assert "token" in games.join(rt, other_pin, "戊", None, "10.0.0.4").ack  # other games are untouched

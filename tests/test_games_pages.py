@@ -27,6 +27,15 @@ def test_admin_creates_a_game_and_gets_the_host_link(app, client, rt):
     snap = Host(app, pin, host_token).act("watch")
     assert snap["state"] == "lobby" and snap["title"] == "决赛" and snap["count"] == 3
     assert client.get("/admin/games").get_data(as_text=True).count(pin) == 1
+    by_rules = client.post("/admin/games", data={"csrf_token": token, "bank_id": bank.id, "count": "10",
+                                                 "rules": "judge=2,single=1", "seconds": "20"})
+    assert by_rules.status_code == 302
+    pin, host_token = re.search(r"/screen/game/(\d{6})#([\w-]+)", client.get(by_rules.headers["Location"])
+                                .get_data(as_text=True)).groups()
+    assert Host(app, pin, host_token).act("watch")["count"] == 3
+    bad = client.post("/admin/games", data={"csrf_token": token, "bank_id": bank.id, "rules": "judge=99",
+                                            "seconds": "20"})
+    assert bad.status_code == 400 and "判断题只有" in bad.get_data(as_text=True)
 
 
 def test_staff_cannot_create_games(app, client, rt):

@@ -30,7 +30,10 @@ def check_host(game: Game, host_token: object) -> None:
 
 def host(rt: Runtime, pin: object, host_token: object, action: object, body: dict | None = None) -> Outcome:
     """One host action; acknowledges {"state", ...} (watch: the whole snapshot)."""
-    game = games.find_game(rt, pin)
+    try:
+        game = games.find_game(rt, pin)
+    except NotFound:  # the same refusal as a wrong token: this call must not tell which PINs exist
+        raise Forbidden("主持人凭证无效。", code="bad_host_token") from None
     check_host(game, host_token)
     if action not in ACTIONS:
         raise BadInput("未知的主持操作。", field="action")

@@ -26,9 +26,14 @@ def public_player(game: Game, player: GamePlayer) -> dict:
     return {"name": name, "unit": player.unit.name if player.unit else "", "unit_id": player.unit_id}
 
 
+def fingerprint(game: Game) -> str:
+    """Tells this game from another with the same id (a per-process cache checks it against Redis)."""
+    return game.host_token_hash[:16]
+
+
 def fields(game: Game, players: int) -> dict:
     """The game hash for the game's SQL row."""
-    values = {"state": game.state, "index": game.current_index, "count": len(game.questions),
+    values = {"made": fingerprint(game), "state": game.state, "index": game.current_index, "count": len(game.questions),
               "players": players, "buzzer": 0}
     if game.state == "question":
         values["deadline_ms"] = to_ms(game.deadline)

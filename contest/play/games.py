@@ -44,7 +44,8 @@ class GameSettings:
     bank_id: int
     seconds: int = 20
     count: int | None = None                 # draw this many playable questions at random ...
-    question_ids: list[int] | None = None    # ... or play these, in this order
+    question_ids: list[int] | None = None    # ... or play these, in this order ...
+    rules: list[papers.PaperRule] | None = None  # ... or draw by rules (single=5,judge=3, with 分类)
     scoring: str = "speed"
     streak_bonus: bool = False
     unit_ranking: str = "avg"
@@ -66,6 +67,12 @@ def _pick(rt: Runtime, settings: GameSettings) -> list[int]:
             if bank[qid].type not in PLAYABLE:
                 raise BadInput(f"题目 {qid} 是填空题，现场竞赛只能用选择题和判断题。", field="questions")
         return list(settings.question_ids)
+    if settings.rules:
+        for rule in settings.rules:
+            if rule.type not in PLAYABLE:
+                raise BadInput("现场竞赛只能用单选、多选和判断题（不能抽填空题）。", field="rules")
+        drawn = papers.draw(bank, settings.rules, shuffle_questions=True, shuffle_options=False, rng=_rng)
+        return [item["qid"] for item in drawn]
     count = settings.count or 0
     if count < 1:
         raise BadInput("请填写题数（至少 1 道）。", field="questions")
@@ -167,6 +174,7 @@ class GameFacts:
     streak_bonus: bool
     unit_ranking: str
     mask_names: bool
+    made: str  # the game's fingerprint, also in its Redis hash: a cached entry of another game never matches
 
 
 class _FactsCache:
@@ -174,15 +182,18 @@ class _FactsCache:
         self._lock = threading.Lock()
         self._facts: dict[int, GameFacts] = {}
 
-    def get(self, rt: Runtime, gid: int) -> GameFacts | None:
+    def get(self, rt: Runtime, gid: int, made: str | None = None) -> GameFacts | None:
+        """The facts of game `gid`; read again from SQL when `made` (from Redis) names another game
+        (ids are reused by a new database, as in tests, or after restoring a backup)."""
         with self._lock:
             facts = self._facts.get(gid)
-        if facts is None:
+        if facts is None or (made is not None and facts.made != made):
             game = rt.session.get(Game, gid)
             if game is None:
                 return None
             facts = GameFacts(game.id, game.pin, game.title, game.bank_id, game.questions, game.seconds,
-                              game.scoring, game.streak_bonus, game.unit_ranking, game.mask_names)
+                              game.scoring, game.streak_bonus, game.unit_ranking, game.mask_names,
+                              game_record.fingerprint(game))
             with self._lock:
                 if len(self._facts) > 1000:
                     self._facts.clear()
@@ -201,15 +212,24 @@ def seat_fast(rt: Runtime, pin: object, token: object) -> tuple[GameFacts, int, 
     gid = rt.state.games.game_for_pin(pin)
     facts = FACTS.get(rt, gid) if gid else None
     if facts is None:  # Redis lost the PIN: find the game in SQL (and rebuild its state)
-        gid = find_game(rt, pin).id
+        try:
+            gid = find_game(rt, pin).id
+        except NotFound:  # answered as a bad seat, so only game_join (rate-limited) tells which PINs exist
+            raise _no_seat() from None
         facts = FACTS.get(rt, gid)
     info, pid = rt.state.games.info_and_player(gid, hash_token(token))
     if not info:
         info = ensure_built(rt, facts)
         pid = rt.state.games.player_for_token(gid, hash_token(token))
-    if pid is None:
-        raise Unauthorized("座位已失效（可能已被主持人移出），请重新加入。", code="bad_token")
+    if info.get("made") != facts.made:
+        facts = FACTS.get(rt, gid, info.get("made", ""))
+    if pid is None or facts is None:
+        raise _no_seat()
     return facts, pid, info
+
+
+def _no_seat() -> Unauthorized:
+    return Unauthorized("座位已失效（可能已被主持人移出或比赛已结束），请重新加入。", code="bad_token")
 
 
 def _clean_name(name: object) -> str:

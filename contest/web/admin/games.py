@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from contest import runtime
 from contest.errors import BadInput, ContestError, NotFound
 from contest.models import Bank, Game, GamePlayer, Question
-from contest.play import games
+from contest.play import games, papers
 from contest.web.admin import admin_required, bp, current_admin
 from contest.web.game_pages import join_url, qr_svg
 
@@ -40,10 +40,12 @@ def _settings_from_form() -> games.GameSettings:
         if not all(p.isdigit() for p in parts):
             raise BadInput("指定题目应为逗号分隔的题目编号。", field="question_ids")
         ids = [int(p) for p in parts]
+    rules_text = request.form.get("rules", "").strip()
     return games.GameSettings(
         bank_id=_number("bank_id", "题库", 0),
         count=_number("count", "题数"),
         question_ids=ids,
+        rules=papers.parse_rules(rules_text) if rules_text else None,
         seconds=_number("seconds", "每题秒数", 20),
         scoring=request.form.get("scoring", "speed"),
         streak_bonus="streak_bonus" in request.form,
