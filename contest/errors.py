@@ -52,3 +52,15 @@ class Conflict(ContestError):
 class TooMany(ContestError):
     status = 429
     code = "too_many"
+
+
+class Unavailable(ContestError):
+    """A store (the database, Redis) is briefly out of reach: try again shortly."""
+
+    status = 503
+    code = "unavailable"
+
+
+# What a worker reads while the database or Redis is out of reach, and how long to wait.
+RETRY_MESSAGE = "服务器繁忙，请稍后重试。"
+RETRY_AFTER_S = 5

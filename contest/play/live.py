@@ -14,8 +14,9 @@ from flask import Flask
 from flask_socketio import SocketIO, emit, join_room
 
 from contest import runtime
-from contest.errors import ContestError
-from contest.play import attempts, contests, ranking
+from contest.errors import RETRY_MESSAGE, ContestError, Unavailable
+from contest.play import attempts, contests, ranking, recovery
+from contest.state.health import FAULTS as REDIS_FAULTS
 
 NAMESPACE = "/live"
 log = logging.getLogger(__name__)
@@ -39,6 +40,9 @@ def register(socketio: SocketIO) -> None:
             stats = ranking.live_stats(rt, contest)
         except ContestError as error:
             return error.to_json()
+        except REDIS_FAULTS:  # Redis restarting: the page joins again a moment later
+            rt.state.health.note_fault()
+            return Unavailable(RETRY_MESSAGE).to_json()
         finally:
             rt.session.close()
         join_room(contest_room(cid))
@@ -69,12 +73,25 @@ def push_once(app: Flask) -> list[int]:
 
 
 def finish_due_once(app: Flask) -> int:
+    """Rebuild from SQL first if Redis lost anything, then finish the attempts that are due."""
     with app.app_context():
         rt = runtime.current()
         try:
+            recovery.recover_if_due(rt)
             return attempts.finish_due(rt)
         finally:
             rt.session.close()
+
+
+def _keep_going(app: Flask, what: str, step) -> None:
+    """One step of a background loop: a fault is logged (briefly for a Redis outage) and the loop goes on."""
+    try:
+        step(app)
+    except REDIS_FAULTS as error:
+        app.extensions["jd.state"].health.note_fault()
+        log.warning("%s: Redis unavailable (%s); retrying", what, error)
+    except Exception:  # a database blip or a bug: keep the loop alive, with the traceback in the log
+        log.exception("%s failed", what)
 
 
 def start_background_tasks(app: Flask) -> None:
@@ -85,6 +102,7 @@ def start_background_tasks(app: Flask) -> None:
     with app.app_context():
         rt = runtime.current()
         try:
+            rt.state.health.mark_epoch()
             attempts.reschedule_open(rt)
             attempts.finish_overdue_from_sql(rt)
         finally:
@@ -92,18 +110,12 @@ def start_background_tasks(app: Flask) -> None:
 
     def pusher():
         while True:
-            try:
-                push_once(app)
-            except Exception:  # keep pushing after a passing fault (Redis restart, DB blip)
-                log.exception("live push failed")
+            _keep_going(app, "live push", push_once)
             socketio.sleep(interval)
 
     def finisher():
         while True:
-            try:
-                finish_due_once(app)
-            except Exception:
-                log.exception("finishing overdue attempts failed")
+            _keep_going(app, "finishing overdue attempts", finish_due_once)
             socketio.sleep(1.0)
 
     socketio.start_background_task(pusher)

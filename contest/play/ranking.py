@@ -81,8 +81,15 @@ def standing_for(session: Session, contest: Contest, entrant: Entrant) -> Standi
     return found[0] if found else None
 
 
-def rebuild(rt: Runtime, contest: Contest) -> None:
-    """Rebuild the contest's live state in Redis from SQL (`contest rebuild-state`)."""
+def rebuild(rt: Runtime, contest: Contest, force: bool = True) -> None:
+    """Rebuild the contest's live state in Redis from SQL (`contest rebuild-state`), under its lock;
+    unless `force`, only if nobody built it while this waited for the lock."""
+    with rt.state.boards.rebuilding(contest.id, force) as needed:
+        if needed:
+            _rebuild(rt, contest)
+
+
+def _rebuild(rt: Runtime, contest: Contest) -> None:
     session, cid = rt.session, contest.id
     unit_of = dict(session.execute(select(Entrant.id, Entrant.unit_id).where(Entrant.contest_id == cid)).all())
     attempts = _finished_attempts(session, cid).all()
@@ -106,7 +113,7 @@ def rebuild(rt: Runtime, contest: Contest) -> None:
 
 def ensure_built(rt: Runtime, contest: Contest) -> None:
     if not rt.state.boards.is_built(contest.id):
-        rebuild(rt, contest)
+        rebuild(rt, contest, force=False)
 
 
 def minute_of(when: datetime) -> str:

@@ -14,6 +14,9 @@ Redis Cluster slot):
     jd:{c<cid>}:stats                 hash    participants, attempts, answers, entrants
     jd:{c<cid>}:per_minute            hash    "YYYY-MM-DDTHH:MM" -> answers accepted that minute
     jd:{c<cid>}:built                 string  set once the contest's state was built from SQL
+    jd:{c<cid>}:rebuilding            string  lock held while the contest's state is rebuilt from SQL
+    jd:epoch                          string  run id of the server that first saw this Redis (missing: data lost)
+    jd:tokens:revoked                 channel contest ids whose tokens a purge deleted (per-process caches drop them)
     jd:deadlines                      zset    "<cid>:<aid>" of open attempts -> deadline ms (the finisher's queue)
     jd:live:dirty                     set     contest ids whose board or stats changed since the last push
     jd:{limits}:<scope>:<sha256>      string  tries in the current window (login_user, login_addr), expires with it
@@ -42,6 +45,7 @@ from contest.state import keys
 from contest.state.attempts import AttemptCache
 from contest.state.boards import Boards, Standing
 from contest.state.games import GameState
+from contest.state.health import Health
 from contest.state.limits import TAKE_EACH, Limits
 from contest.state.live import LiveQueue
 
@@ -53,7 +57,8 @@ class State:
 
     def __init__(self, client: redis.Redis) -> None:
         self.redis = client
-        self.boards = Boards(client)
+        self.health = Health(client)
+        self.boards = Boards(client, self.health)
         self.attempts = AttemptCache(client)
         self.live = LiveQueue(client)
         self.limits = Limits(client)

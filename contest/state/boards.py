@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import redis
 
 from contest.state import keys
+from contest.state.health import Health
+
+# Seconds a rebuild may hold its contest's lock, and a caller may wait for it.
+REBUILD_LOCK_S = 60
 
 # A standing is a text member ordered so that the best comes first in the board:
 # higher score, then shorter duration, then the earlier finish, then the lower entrant id.
@@ -84,12 +90,33 @@ class UnitTally:
 
 
 class Boards:
-    def __init__(self, client: redis.Redis) -> None:
+    def __init__(self, client: redis.Redis, health: Health | None = None) -> None:
         self.redis = client
+        self.health = health or Health(client)
         self._record_finish = client.register_script(_RECORD_FINISH)
 
     def is_built(self, cid: int) -> bool:
-        return bool(self.redis.exists(keys.built(cid)))
+        """Built from SQL, and (after a Redis fault this process saw) rebuilt since."""
+        return self.health.trusted(cid) and bool(self.redis.exists(keys.built(cid)))
+
+    @contextmanager
+    def rebuilding(self, cid: int, force: bool = True) -> Iterator[bool]:
+        """Hold the contest's rebuild lock; yields whether to rebuild (always when `force`, else only
+        if nobody built it while we waited). The built marker is taken away before the caller reads
+        SQL, so a finish recorded meanwhile finds the state unbuilt and rebuilds after us."""
+        lock = self.redis.lock(keys.rebuild_lock(cid), timeout=REBUILD_LOCK_S, blocking_timeout=REBUILD_LOCK_S)
+        if not lock.acquire():
+            raise redis.TimeoutError(f"rebuild lock of contest {cid} not free")
+        try:
+            needed = force or not self.is_built(cid)
+            if needed:
+                self.redis.delete(keys.built(cid))
+            yield needed
+        finally:
+            try:
+                lock.release()
+            except redis.exceptions.LockError:  # expired meanwhile: another rebuild may follow
+                pass
 
     def record_finish(self, cid: int, standing: Standing) -> int | None:
         """Count a finished attempt and update the standing; the 1-based rank, or None if unbuilt."""
@@ -188,3 +215,4 @@ class Boards:
         pipe.set(keys.built(cid), 1)
         pipe.sadd(keys.live_dirty(), cid)
         pipe.execute()
+        self.health.verified(cid)

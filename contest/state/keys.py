@@ -55,12 +55,26 @@ def built(cid: int) -> str:
     return f"{_contest(cid)}:built"
 
 
+def rebuild_lock(cid: int) -> str:
+    return f"{_contest(cid)}:rebuilding"
+
+
 def contest_keys(cid: int) -> list[str]:
     """Every per-contest key that rebuild-state clears (attempt caches expire on their own)."""
     return [
         board(cid), standing(cid), best(cid), unit_participants(cid),
         unit_attempts(cid), unit_best_sum(cid), stats(cid), per_minute(cid), built(cid),
     ]
+
+
+def epoch() -> str:
+    """Set by the first server process to see this Redis; missing means Redis lost its data."""
+    return f"{PREFIX}:epoch"
+
+
+def token_revocations() -> str:
+    """The pub/sub channel on which a purge names the contest whose tokens died."""
+    return f"{PREFIX}:tokens:revoked"
 
 
 def deadlines() -> str:

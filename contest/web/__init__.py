@@ -7,7 +7,8 @@ from sqlalchemy.exc import DisconnectionError, OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
-from contest.errors import ContestError
+from contest.errors import RETRY_AFTER_S, RETRY_MESSAGE, ContestError
+from contest.state.health import FAULTS as REDIS_FAULTS
 
 # Chinese messages for the HTTP errors Flask raises itself.
 _HTTP_MESSAGES = {
@@ -19,10 +20,8 @@ _HTTP_MESSAGES = {
     413: "上传的文件过大（上限 10 MB）。",
     429: "操作过于频繁，请稍后再试。",
     500: "服务器出错了，请稍后重试。",
-    503: "服务器繁忙，请稍后重试。",
+    503: RETRY_MESSAGE,
 }
-# Seconds a client is asked to wait before trying again when the database is unreachable.
-RETRY_AFTER_S = 5
 
 
 class RowId(IntegerConverter):
@@ -64,12 +63,16 @@ def register_blueprints(app: Flask) -> None:
             return jsonify({"error": error.name.lower().replace(" ", "_"), "message": message}), error.code
         return render_template("error.html", message=message, status=error.code), error.code
 
-    @app.errorhandler(OperationalError)
-    @app.errorhandler(DisconnectionError)
-    def database_unavailable(error: Exception):
-        # A database restart or a network blip: the worker retries; nothing of this request
-        # is kept (its transaction never committed, and the session is rolled back here).
-        app.logger.warning("database unavailable: %s", error)
+    def store_unavailable(error: Exception):
+        # A database or Redis restart, a network blip: the worker retries; nothing of this request
+        # is kept (its transaction never committed, and the session is rolled back here). Every
+        # path touches Redis before it writes SQL, so an outage refuses before anything is written;
+        # a fault just after a commit leaves Redis behind SQL, which the recovery rebuilds.
+        if isinstance(error, REDIS_FAULTS):
+            app.extensions["jd.state"].health.note_fault()
+            app.logger.warning("redis unavailable: %s", error)
+        else:
+            app.logger.warning("database unavailable: %s", error)
         try:
             app.extensions["jd.db"].session.remove()
         except SQLAlchemyError:
@@ -82,6 +85,9 @@ def register_blueprints(app: Flask) -> None:
         response.status_code = 503
         response.headers["Retry-After"] = str(RETRY_AFTER_S)
         return response
+
+    for fault in (OperationalError, DisconnectionError, *REDIS_FAULTS):
+        app.register_error_handler(fault, store_unavailable)
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):
