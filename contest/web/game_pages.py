@@ -31,7 +31,7 @@ def join_url(pin: str) -> str:
 
 def qr_svg(url: str) -> Markup:
     """The join link as an inline SVG QR code, made here so the screen needs no outside service."""
-    svg = segno.make(url, error="m").svg_inline(scale=8, border=2, dark="#111", light="#fff")
+    svg = segno.make(url, error="m").svg_inline(scale=8, border=2, dark="#111", light="#fff", omitsize=True)
     return Markup(svg)  # noqa: S704  (segno's own SVG of a URL we built)
 
 

@@ -46,7 +46,13 @@ window.Game = (function () {
     const key = result.correct_answer;
     if (key === true) return "正确";
     if (key === false) return "错误";
-    return Array.isArray(key) ? key.join("") : String(key);
+    if (!Array.isArray(key)) return String(key);
+    // "D 余村": the letter with its option, so the hall and the phones need not look back.
+    const options = result.options || [];
+    return key.map((letter) => {
+      const text = options[LETTERS.indexOf(letter)];
+      return text ? letter + " " + text : letter;
+    }).join("、");
   }
 
   return { LETTERS, connect, call, syncClock, leftMs, el, show, answerText };

@@ -157,7 +157,7 @@
       const bar = el("div", "bar");
       const judge = option === "true" || option === "false";
       const fill = el("div", "fill c" + (judge ? (option === "true" ? 3 : 0) : i));
-      fill.style.height = Math.round((n / most) * 170) + "px";
+      fill.style.height = Math.round((n / most) * 75) + "%";  // of the chart, which grows with the screen
       const right = judge ? String(key) === option : Array.isArray(key) && key.includes(option);
       bar.append(el("span", "n", n), fill, el("span", "", (judge ? (option === "true" ? "正确" : "错误") : option) + (right ? " ✔" : "")));
       return bar;

@@ -217,7 +217,7 @@
     $("o-mine").textContent = mine && mine.rank ? "您的名次：第 " + mine.rank + " 名，总分 " + mine.score : "";
     const list = $("o-podium");
     list.replaceChildren(...over.podium.map((p) => el("li", "", "第" + p.rank + "名 " + p.name +
-      (p.unit ? "（" + p.unit + "）" : "") + " " + p.score + " 分")));
+      (p.unit ? "（" + p.unit + "）" : "") + " " + p.score + "\u00a0分")));
     show(views, "over");
   }
 
