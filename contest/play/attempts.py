@@ -11,14 +11,14 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Integer, bindparam, func, insert, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from contest.clock import contest_day, iso, to_ms
 from contest.errors import Conflict, Forbidden, NotFound, TooMany
-from contest.models import Answer, AnswerLog, Attempt, Contest, Entrant
-from contest.play import papers, ranking, scoring, throttle
+from contest.models import Answer, Attempt, Contest, Entrant
+from contest.play import answer_store, papers, ranking, scoring, throttle
 from contest.play.contests import get_contest, status
 from contest.play.entry import Caller
 from contest.runtime import Runtime
@@ -186,55 +186,15 @@ def _store_answer(rt: Runtime, caller: Caller, aid: int, qid: int, raw: object, 
     if question.type in ("single", "multiple"):
         answer = scoring.to_bank_letters(answer, item["perm"])
 
-    # A connection of its own, not the session's: the answer and its audit-log row, committed at once.
-    with rt.session.get_bind().begin() as connection:
-        params = {"aid": aid, "qid": qid, "answer": answer, "now": now, "entrant": caller.entrant_id,
-                  "contest": meta["contest"]}
-        stored = connection.execute(_accept_statement(connection.dialect.name), params).rowcount
-        if stored:
-            connection.execute(_LOG_STATEMENT, params)
+    # Committed (with its audit-log row) before this returns, on a connection of its own.
+    stored = answer_store.store(rt.session.get_bind(), {"aid": aid, "qid": qid, "answer": answer, "now": now,
+                                                        "entrant": caller.entrant_id, "contest": meta["contest"]})
     if not stored:
         attempt = rt.session.get(Attempt, aid)
         rt.session.rollback()
         if to_ms(now) > to_ms(attempt.deadline):
             raise Conflict("答题时间已到，答案未保存。", code="deadline_passed")
         raise Conflict("答卷已提交，不能再修改答案。", code="already_submitted")
-
-
-_ACCEPT: dict[str, object] = {}
-_LOG_STATEMENT = insert(AnswerLog.__table__).values(
-    contest_id=bindparam("contest", type_=Integer), entrant_id=bindparam("entrant", type_=Integer),
-    attempt_id=bindparam("aid", type_=Integer), question_id=bindparam("qid", type_=Integer),
-    answer=bindparam("answer", type_=AnswerLog.__table__.c.answer.type),
-    received_at=bindparam("now", type_=AnswerLog.__table__.c.received_at.type),
-)
-
-
-def _accept_statement(dialect: str):
-    """INSERT the answer only while its attempt is open and the caller's, as one statement.
-
-    One row per attempt and question (a unique constraint): repeats overwrite, never
-    duplicate. The attempt is read in the same statement that writes: under SQLite's write
-    lock, or with a share lock on PostgreSQL, so finish() (which locks the attempt for
-    update) either waits for this answer and scores it, or closes first and this stores nothing.
-    """
-    if dialect not in _ACCEPT:
-        if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as upsert
-        else:
-            from sqlalchemy.dialects.sqlite import insert as upsert
-        table = Answer.__table__
-        source = select(
-            bindparam("aid", type_=Integer), bindparam("qid", type_=Integer),
-            bindparam("answer", type_=table.c.answer.type), bindparam("now", type_=table.c.received_at.type),
-        ).where(Attempt.id == bindparam("aid"), Attempt.status == "open",
-                Attempt.entrant_id == bindparam("entrant")).with_for_update(read=True)
-        statement = upsert(table).from_select(["attempt_id", "question_id", "answer", "received_at"], source)
-        _ACCEPT[dialect] = statement.on_conflict_do_update(
-            index_elements=["attempt_id", "question_id"],
-            set_={"answer": statement.excluded.answer, "received_at": statement.excluded.received_at},
-        )
-    return _ACCEPT[dialect]
 
 
 def submit(rt: Runtime, caller: Caller, aid: int) -> dict:

@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from contest.clock import iso, to_ms
 from contest.errors import BadInput, Conflict, Forbidden, NotFound, TooMany, Unauthorized
 from contest.models import Bank, Game, GameAnswer, GamePlayer, Unit
-from contest.play import game_record, game_views, papers, scoring
+from contest.play import game_record, game_store, game_views, papers, scoring
 from contest.play.entry import hash_token
 from contest.play.game_views import Emit, Outcome
 from contest.runtime import Runtime
@@ -372,13 +372,10 @@ def answer(rt: Runtime, pin: object, token: object, index: object, given: object
         taken = rt.state.games.accept(game.id, index, pid, record, to_ms(now), game_record.GRACE_MS)
     if taken < 0:
         raise _refusal(taken)
-    rt.session.add(GameAnswer(game_id=game.id, player_id=pid, question_index=index, question_id=question.id,
-                              answer=canonical, received_at=now, elapsed_ms=elapsed, is_correct=right,
-                              points=points))
-    try:
-        rt.session.commit()
-    except IntegrityError:  # the row is there already (a rebuild took it from SQL): still once
-        rt.session.rollback()
+    # In SQL before the acknowledgement; a row already there (a rebuild took it from SQL) stays: still once.
+    game_store.store(rt.session.get_bind(), {
+        "game_id": game.id, "player_id": pid, "question_index": index, "question_id": question.id,
+        "answer": canonical, "received_at": now, "elapsed_ms": elapsed, "is_correct": right, "points": points})
     players = int(info.get("players", 0))
     emits = []
     if taken == players or taken % max(1, players // 50) == 0:  # a few dozen progress frames per question
