@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from contest.errors import BadInput, Forbidden, Unauthorized
 from contest.models import Entrant, EntrantToken, RosterEntry, Unit
+from contest.play import origins
 from contest.play.contests import get_contest, status
 from contest.runtime import Runtime
 
@@ -26,11 +27,6 @@ class Caller:
     entrant_id: int
     contest_id: int
 
-
-# Token hash -> Caller, per process: a token never changes owner, so every call after the
-# first skips the Redis read (and the SQL one behind it). Emptied when it grows too big.
-_KNOWN: dict[str, Caller] = {}
-_KNOWN_MAX = 200_000
 
 
 def hash_token(token: str) -> str:
@@ -54,8 +50,12 @@ def _clean_phone(phone: object) -> str:
 
 
 def enter(rt: Runtime, cid: int, name: object, phone: object, unit_id: object,
-          address: str | None = None) -> tuple[Entrant, str]:
-    """The entrant for this phone in this contest (created if new) and a fresh token."""
+          address: str | None = None, device_id: str | None = None) -> tuple[Entrant, str]:
+    """The entrant for this phone in this contest (created if new) and a fresh token.
+
+    `address` and `device_id` (the optional X-Device-Id header) are recorded with each entry
+    for the workbook's fairness flags.
+    """
     contest = get_contest(rt.session, cid)
     if status(contest, rt.clock.now()) == "closed":
         raise Forbidden("本次竞赛已结束。", code="contest_closed")
@@ -78,7 +78,8 @@ def enter(rt: Runtime, cid: int, name: object, phone: object, unit_id: object,
     entrant = _find(rt, cid, phone)
     created = False
     if entrant is None:
-        entrant = Entrant(contest_id=cid, name=name, phone=phone, unit_id=unit_id, client_address=address)
+        entrant = Entrant(contest_id=cid, name=name, phone=phone, unit_id=unit_id,
+                          client_address=origins.clean_address(address))
         rt.session.add(entrant)
         try:
             rt.session.flush()
@@ -88,6 +89,7 @@ def enter(rt: Runtime, cid: int, name: object, phone: object, unit_id: object,
             entrant = _find(rt, cid, phone)
     token = secrets.token_urlsafe(32)
     rt.session.add(EntrantToken(token_hash=hash_token(token), entrant_id=entrant.id, contest_id=cid))
+    origins.origin(rt, cid, entrant.id, address, device_id)
     rt.session.commit()
     rt.state.attempts.remember_token(hash_token(token), entrant.id, cid)
     if created:
@@ -104,9 +106,10 @@ def caller_for(rt: Runtime, authorization: str | None) -> Caller:
     if not authorization or not authorization.startswith("Bearer "):
         raise Unauthorized("请先报名登录。", code="no_token")
     token_hash = hash_token(authorization[len("Bearer "):].strip())
-    known = _KNOWN.get(token_hash)
+    # Known to this process: no Redis read (nor the SQL one behind it); a purge makes every process forget.
+    known = rt.state.tokens.known(token_hash)
     if known is not None:
-        return known
+        return Caller(*known)
     cached = rt.state.attempts.token_owner(token_hash)
     if cached:
         caller = Caller(*cached)
@@ -116,7 +119,5 @@ def caller_for(rt: Runtime, authorization: str | None) -> Caller:
             raise Unauthorized("登录已失效，请重新报名登录。", code="bad_token")
         rt.state.attempts.remember_token(token_hash, row.entrant_id, row.contest_id)
         caller = Caller(row.entrant_id, row.contest_id)
-    if len(_KNOWN) >= _KNOWN_MAX:
-        _KNOWN.clear()
-    _KNOWN[token_hash] = caller
+    rt.state.tokens.keep(token_hash, (caller.entrant_id, caller.contest_id))
     return caller

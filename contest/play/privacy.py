@@ -1,8 +1,8 @@
 """Deleting a contest's personal data once it has ended, keeping every figure.
 
 Names and phones become placeholders (each entrant keeps its row, unit and attempts, so
-scores, rankings and unit participation stay as published); tokens, roster entries and
-client addresses are deleted. Free of Flask: the CLI and the admin page share it.
+scores, rankings and unit participation stay as published); tokens, roster entries,
+client addresses and device ids are deleted. Free of Flask: the CLI and the admin page share it.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import String, cast, delete, func, literal, select, update
 
 from contest.errors import Forbidden
-from contest.models import Entrant, EntrantToken, RosterEntry
+from contest.models import Entrant, EntrantToken, EntryOrigin, RosterEntry
 from contest.play.contests import get_contest, status
 from contest.runtime import Runtime
 
@@ -47,13 +47,18 @@ def pending(rt: Runtime, cid: int) -> PurgeReport:
 
 
 def purge_personal_data(rt: Runtime, cid: int) -> PurgeReport:
-    """Replace names and phones of a closed contest's entrants; delete tokens, roster, addresses."""
+    """Replace names and phones of a closed contest's entrants; delete tokens, roster, addresses, device ids."""
     contest = get_contest(rt.session, cid)
     if status(contest, rt.clock.now()) != "closed":
         raise Forbidden("竞赛结束后才能删除个人信息。", code="contest_not_ended")
     report = pending(rt, cid)
+    # Tokens die in Redis and in every process's memory too: first (Redis away: nothing is deleted),
+    # and again after the commit (a token looked up meanwhile was cached again).
+    hashes = rt.session.scalars(select(EntrantToken.token_hash).where(EntrantToken.contest_id == cid)).all()
+    rt.state.tokens.revoke(cid, hashes)
     rt.session.execute(delete(EntrantToken).where(EntrantToken.contest_id == cid))
     rt.session.execute(delete(RosterEntry).where(RosterEntry.contest_id == cid))
+    rt.session.execute(delete(EntryOrigin).where(EntryOrigin.contest_id == cid))
     rt.session.execute(
         update(Entrant)
         .where(Entrant.contest_id == cid)
@@ -61,5 +66,6 @@ def purge_personal_data(rt: Runtime, cid: int) -> PurgeReport:
         .execution_options(synchronize_session=False)
     )
     rt.session.commit()
+    rt.state.tokens.revoke(cid, hashes)
     rt.session.expire_all()  # entrants loaded before must not show the old names
     return report

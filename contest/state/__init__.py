@@ -48,6 +48,7 @@ from contest.state.games import GameState
 from contest.state.health import Health
 from contest.state.limits import TAKE_EACH, Limits
 from contest.state.live import LiveQueue
+from contest.state.tokens import TokenCache
 
 __all__ = ["State", "Standing", "keys"]
 
@@ -60,6 +61,7 @@ class State:
         self.health = Health(client)
         self.boards = Boards(client, self.health)
         self.attempts = AttemptCache(client)
+        self.tokens = TokenCache(client)
         self.live = LiveQueue(client)
         self.limits = Limits(client)
         self.games = GameState(client)

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from contest import runtime
 from contest.errors import BadInput
 from contest.models import Unit
-from contest.play import attempts, contests, entry, ranking, throttle
+from contest.play import attempts, contests, entry, origins, ranking, throttle
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -22,6 +22,11 @@ def _body() -> dict:
 
 def _caller(rt):
     return entry.caller_for(rt, request.headers.get("Authorization"))
+
+
+def _device() -> str | None:
+    """The optional device id the worker pages send (anything malformed is ignored)."""
+    return origins.clean_device_id(request.headers.get(origins.DEVICE_HEADER))
 
 
 def _throttle(rt, kind: str, subject: object) -> None:
@@ -55,7 +60,7 @@ def create_entrant(cid: int):
     body = _body()
     _throttle(rt, "entry", body.get("phone"))
     entrant, token = entry.enter(rt, cid, body.get("name"), body.get("phone"), body.get("unit_id"),
-                                 address=request.remote_addr)
+                                 address=request.remote_addr, device_id=_device())
     return jsonify({"entrant_id": entrant.id, "token": token}), 201
 
 
@@ -65,7 +70,10 @@ def start_attempt(cid: int):
     caller = _caller(rt)
     _throttle(rt, "attempt", caller.entrant_id)
     attempt, created = attempts.start(rt, caller, cid)
-    return jsonify(attempts.attempt_view(rt, attempt, fresh=created)), 201 if created else 200
+    body = attempts.attempt_view(rt, attempt, fresh=created)
+    if created:
+        origins.note_attempt(rt, cid, caller.entrant_id, attempt.id, request.remote_addr, _device())
+    return jsonify(body), 201 if created else 200
 
 
 @bp.get("/attempts/<int:aid>")

@@ -69,7 +69,7 @@
     const label = startButton.textContent;
     startButton.textContent = "正在准备试卷…";
     try {
-      const attempt = await api("POST", "/contests/" + cid + "/attempts", { token: entry.token });
+      const attempt = await api("POST", "/contests/" + cid + "/attempts", { token: entry.token, device: true });
       store.setAttempt(cid, attempt.attempt_id);
       window.location.assign(playUrl);
     } catch (e) {
@@ -104,7 +104,7 @@
     button.disabled = true;
     button.textContent = "正在报名…";
     try {
-      const body = await api("POST", "/contests/" + cid + "/entrants", { body: { name: name, phone: phone, unit_id: unitId } });
+      const body = await api("POST", "/contests/" + cid + "/entrants", { body: { name: name, phone: phone, unit_id: unitId }, device: true });
       const entry = { token: body.token, name: name, unit: document.getElementById("unit-search").value };
       store.setEntry(cid, entry);
       store.setAttempt(cid, null);

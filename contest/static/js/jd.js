@@ -32,6 +32,7 @@ window.JD = (function () {
     const headers = { Accept: "application/json" };
     if (opts.body !== undefined) headers["Content-Type"] = "application/json";
     if (opts.token) headers.Authorization = "Bearer " + opts.token;
+    if (opts.device) headers["X-Device-Id"] = deviceId();
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), opts.timeout || 15000);
     let response;
@@ -79,6 +80,21 @@ window.JD = (function () {
     } catch (e) {
       /* nothing to do: the page still works, only resuming after a reload is lost */
     }
+  }
+
+  // A random id this browser keeps, sent on entry and attempt start so staff can see many
+  // entrants on one phone (the workbook's 公平性核查). Not derived from anything about the phone.
+  let device = null;
+  function deviceId() {
+    if (device) return device;
+    device = load("jd.device");
+    if (typeof device !== "string" || !/^[A-Za-z0-9_-]{16,64}$/.test(device)) {
+      const bytes = new Uint8Array(16);
+      window.crypto.getRandomValues(bytes);
+      device = btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+      save("jd.device", device);
+    }
+    return device;
   }
 
   // Per contest: who entered on this phone ({token, name, unit}) and the attempt in progress.
