@@ -67,12 +67,19 @@ def standings_from_attempts(mode: str, unit_of: dict[int, int],
 
 
 def _finished_attempts(session: Session, cid: int, entrant_id: int | None = None):
+    return session.execute(finished_query(cid, entrant_id))
+
+
+def finished_query(cid: int, entrant_id: int | None = None):
+    """The finished attempts of a contest, or of one of its entrants."""
     query = select(Attempt.entrant_id, Attempt.score, Attempt.duration_ms, Attempt.finished_at, Attempt.id).where(
-        Attempt.contest_id == cid, Attempt.status == "finished"
+        Attempt.status == "finished"
     )
+    # One entrant: by its own index only (an entrant belongs to one contest). With the contest
+    # in the filter too, SQLite picks (contest_id, status) and reads every finished attempt.
     if entrant_id is not None:
-        query = query.where(Attempt.entrant_id == entrant_id)
-    return session.execute(query)
+        return query.where(Attempt.entrant_id == entrant_id)
+    return query.where(Attempt.contest_id == cid)
 
 
 def standing_for(session: Session, contest: Contest, entrant: Entrant) -> Standing | None:
