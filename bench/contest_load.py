@@ -27,10 +27,8 @@ import argparse
 import asyncio
 import os
 import random
-import sys
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from loadkit import (
     Calls,
@@ -38,11 +36,18 @@ from loadkit import (
     Nginx,
     Server,
     Stores,
+    answer_for,
+    answer_key,
+    answers_in_sql,
     cpu_seconds,
     loopback_address,
     machine,
     make_contest,
+    measure_ceiling,
+    start_ceilings,
+    start_servers,
     table,
+    timed_call,
 )
 
 ATTEMPTS_PER_ENTRANT = 5
@@ -57,7 +62,7 @@ class Run:
     window: tuple[float, float]
     stop_at: float
     calls: dict[str, Calls] = field(default_factory=dict)
-    acked: set[tuple[int, int]] = field(default_factory=set)
+    acked: set[int] = field(default_factory=set)   # answer_key()s
     cpu: tuple[float, float] = (0.0, 0.0)   # server, generator CPU seconds over the window
     proxy_cpu: float = 0.0
 
@@ -65,36 +70,9 @@ class Run:
         return self.window[0] <= started and ended <= self.window[1]
 
 
-def answer_for(question: dict, rng: random.Random) -> object:
-    kind = question["type"]
-    if kind == "single":
-        return [rng.choice("ABCD"[: len(question["options"])])]
-    if kind == "multiple":
-        return sorted(rng.sample("ABCD"[: len(question["options"])], 2))
-    if kind == "judge":
-        return rng.random() < 0.7
-    return rng.choice(["上海", "北京"])
-
-
 async def timed(run: Run, kind: str, http: Http, method: str, path: str, expected: tuple[int, ...],
                 body: object = None, token: str | None = None) -> object:
-    """Send one call; record its latency (inside the window) or its error; None on failure."""
-    started = time.monotonic()
-    try:
-        status, answer = await http.request(method, path, body, token)
-    except (TimeoutError, OSError, asyncio.IncompleteReadError) as error:
-        if run.window[0] <= started <= run.window[1]:
-            run.calls[kind].error(type(error).__name__)
-        return None
-    ended = time.monotonic()
-    if status not in expected:
-        if run.window[0] <= started <= run.window[1]:
-            code = answer.get("error", "") if isinstance(answer, dict) else ""
-            run.calls[kind].error(f"{status} {code}".strip())
-        return None
-    if run.measured(started, ended):
-        run.calls[kind].latencies.append(ended - started)
-    return answer
+    return await timed_call(run.calls[kind], run.window, http, method, path, expected, body, token)
 
 
 async def worker(run: Run, index: int, ramp: float) -> None:
@@ -134,50 +112,10 @@ async def worker(run: Run, index: int, ramp: float) -> None:
                     saved = await timed(run, "answer", http, "PUT", f"/api/v1/attempts/{aid}/answers/{question['id']}",
                                         (200,), {"answer": answer_for(question, rng)}, token)
                     if saved is not None:
-                        run.acked.add((aid, question["id"]))
+                        run.acked.add(answer_key(aid, question["id"]))
                 await timed(run, "submit", http, "POST", f"/api/v1/attempts/{aid}/submit", (200,), token=token)
     finally:
         http.close()
-
-
-async def ceiling_worker(run: Run, index: int) -> None:
-    """Answers only, flat out, against the minimal endpoint."""
-    http = Http("127.0.0.1", run.port, loopback_address(index))
-    try:
-        while time.monotonic() < run.stop_at:
-            await timed(run, "answer", http, "PUT", f"/api/v1/attempts/{index}/answers/1", (200,), {"answer": ["A"]},
-                        "ceiling")
-    finally:
-        http.close()
-
-
-async def drive_ceiling(args, port: int, pid: int) -> Run:
-    now = time.monotonic()
-    window = (now + 2, now + 2 + args.ceiling_duration)
-    run = Run(port=port, contest_id=0, unit_ids=[], interval=0.0, window=window, stop_at=window[1],
-              calls={"answer": Calls("ceiling")})
-    tasks = [asyncio.ensure_future(ceiling_worker(run, i)) for i in range(args.workers)]
-    await asyncio.sleep(max(0.0, window[0] - time.monotonic()))
-    server_cpu, own_cpu = cpu_seconds(pid), cpu_seconds(os.getpid())
-    await asyncio.sleep(max(0.0, window[1] - time.monotonic()))
-    run.cpu = (cpu_seconds(pid) - server_cpu, cpu_seconds(os.getpid()) - own_cpu)
-    await asyncio.wait(tasks, timeout=15)
-    return run
-
-
-def answers_in_sql(app, contest_id: int, acked: set[tuple[int, int]]) -> tuple[int, int]:
-    """(acknowledged answers found in SQL, answer rows of the contest)."""
-    from sqlalchemy import select
-
-    from contest.models import Answer, Attempt
-
-    with app.app_context():
-        session = app.extensions["jd.db"].session()
-        rows = set(session.execute(
-            select(Answer.attempt_id, Answer.question_id).join(Attempt, Attempt.id == Answer.attempt_id)
-            .where(Attempt.contest_id == contest_id)).all())
-        app.extensions["jd.db"].remove()
-    return len(acked & {tuple(r) for r in rows}), len(rows)
 
 
 async def drive(args, server: Server, played, proxy: Nginx | None = None) -> Run:
@@ -218,17 +156,11 @@ def main() -> None:
 
     stores = Stores(args.database_url, args.redis_url)
     server = proxy = None
+    ceilings = []
     try:
         app = stores.open()
         played = make_contest(app)
-        server = None if args.procs > 1 else Server(stores, args.port, args.server).start()
-        if args.procs > 1:  # N processes behind deploy/nginx.conf, as on a production host
-            server = Server(stores, args.port, args.server, {"PROXY_COUNT": "1"},
-                            command=[sys.executable, "-m", "contest.cli", "serve", "--port", str(args.port),
-                                     "--workers", str(args.procs)]).start()
-            for extra in range(1, args.procs):
-                Server(stores, args.port + extra, None).wait_ready(server.process)
-            proxy = Nginx(stores, args.port + 100, [args.port + i for i in range(args.procs)]).start()
+        server, proxy = start_servers(stores, args.port, args.procs, args.server)
         run = asyncio.run(drive(args, server, played, proxy))
         found, rows = answers_in_sql(app, played.contest_id, run.acked)
         server.stop()
@@ -236,12 +168,11 @@ def main() -> None:
             proxy.stop()
             proxy = None
         if args.ceiling_duration:
-            server = Server(stores, args.port + 1, None, command=[
-                sys.executable, str(Path(__file__).with_name("ceiling_app.py")), str(args.port + 1),
-                stores.redis_url]).start()
-            top = asyncio.run(drive_ceiling(args, server.port, server.process.pid))
+            ceilings, proxy = start_ceilings(stores, args.port + 1, 1)
+            top, top_cpu, _ = asyncio.run(measure_ceiling(ceilings[0].port, args.workers, args.ceiling_duration,
+                                                          ceilings[0].cpu))
     finally:
-        for process in (proxy, server):
+        for process in (proxy, server, *ceilings):
             if process:
                 process.stop()
         stores.close()
@@ -261,12 +192,12 @@ def main() -> None:
           + (f" ({args.procs} processes), nginx {run.proxy_cpu / args.duration:.0%}" if args.procs > 1 else "")
           + f", generator {run.cpu[1] / args.duration:.0%}")
     if args.ceiling_duration:
-        ceiling = len(top.calls["answer"].latencies) / args.ceiling_duration
+        ceiling = len(top.latencies) / args.ceiling_duration
         print(f"ceiling (minimal Flask endpoint, one Redis round trip, same server setup), "
               f"{args.workers} connections flat out:")
-        print(table(list(top.calls.values()), args.ceiling_duration))
+        print(table([top], args.ceiling_duration))
         print(f"answers/s as a share of the ceiling: {rate / ceiling:.0%}   "
-              f"(ceiling server cpu {top.cpu[0] / args.ceiling_duration:.0%} of a core)")
+              f"(ceiling server cpu {top_cpu / args.ceiling_duration:.0%} of a core)")
     print(f"acknowledged answers in SQL: {found} of {len(run.acked)} ({rows} rows for the contest)"
           + ("" if found == len(run.acked) else "  ** LOST ANSWERS **"))
 

@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+import socketio
 
 PROJECT = Path(__file__).resolve().parent.parent
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -182,7 +183,7 @@ class Nginx:
         upstream = "".join(f"        server 127.0.0.1:{p};\n" for p in ports)
         conf = conf.replace("        server 127.0.0.1:5001;\n        server 127.0.0.1:5002;\n", upstream)
         conf = conf.replace("listen 8080", f"listen 127.0.0.1:{listen}")
-        self.dir = stores.instance / "nginx"
+        self.dir = stores.instance / f"nginx-{listen}"
         self.dir.mkdir()
         (self.dir / "nginx.conf").write_text(conf)
         self.port = listen
@@ -212,6 +213,27 @@ class Nginx:
             self.process.wait(10)
 
 
+def start_servers(stores: Stores, port: int, procs: int, mode: str | None) -> tuple[Server, Nginx | None]:
+    """`contest serve` on `port`; with procs > 1, `--workers N` on port.. behind deploy/nginx.conf on port+100."""
+    if procs <= 1:
+        return Server(stores, port, mode).start(), None
+    server = Server(stores, port, mode, {"PROXY_COUNT": "1"},
+                    command=[sys.executable, "-m", "contest.cli", "serve", "--port", str(port),
+                             "--workers", str(procs)]).start()
+    for extra in range(1, procs):
+        Server(stores, port + extra, None).wait_ready(server.process)
+    return server, Nginx(stores, port + 100, [port + i for i in range(procs)]).start()
+
+
+def start_ceilings(stores: Stores, port: int, procs: int) -> tuple[list[Server], Nginx | None]:
+    """bench/ceiling_app.py in the same shape as start_servers: one process, or N behind nginx."""
+    servers = [Server(stores, port + i, None, command=[
+        sys.executable, str(PROJECT / "bench" / "ceiling_app.py"), str(port + i), stores.redis_url]).start()
+        for i in range(procs)]
+    proxy = Nginx(stores, port + 100, [s.port for s in servers]).start() if procs > 1 else None
+    return servers, proxy
+
+
 def _children(pid: int) -> list[str]:
     path = Path(f"/proc/{pid}/task/{pid}/children")
     return path.read_text().split() if path.exists() else []
@@ -234,6 +256,90 @@ class Calls:
         detail = ", ".join(f"{k}×{v}" for k, v in sorted(self.errors.items()))
         return (f"{self.name:<10}{len(lat):>9}{len(lat) / seconds:>9.0f}{ms(lat, 0.50):>9}{ms(lat, 0.95):>9}"
                 f"{ms(lat, 0.99):>9}{ms(lat, 1.0):>9}{errors:>8}  {detail}")
+
+
+async def timed_call(calls: Calls, window: tuple[float, float], http: Http, method: str, path: str,
+                     expected: tuple[int, ...], body: object = None, token: str | None = None) -> object:
+    """Send one call; record its latency (inside the window) or its error; None on failure."""
+    started = time.monotonic()
+    try:
+        status, answer = await http.request(method, path, body, token)
+    except (TimeoutError, OSError, asyncio.IncompleteReadError) as error:
+        if window[0] <= started <= window[1]:
+            calls.error(type(error).__name__)
+        return None
+    ended = time.monotonic()
+    if status not in expected:
+        if window[0] <= started <= window[1]:
+            code = answer.get("error", "") if isinstance(answer, dict) else ""
+            calls.error(f"{status} {code}".strip())
+        return None
+    if window[0] <= started and ended <= window[1]:
+        calls.latencies.append(ended - started)
+    return answer
+
+
+def answer_for(question: dict, rng) -> object:
+    """A plausible answer of the question's type (right or wrong at random)."""
+    kind = question["type"]
+    if kind == "single":
+        return [rng.choice("ABCD"[: len(question["options"])])]
+    if kind == "multiple":
+        return sorted(rng.sample("ABCD"[: len(question["options"])], 2))
+    if kind == "judge":
+        return rng.random() < 0.7
+    return rng.choice(["上海", "北京"])
+
+
+def answer_key(attempt_id: int, question_id: int) -> int:
+    """One int per (attempt, question): a set of a million of them costs a third of the tuples'."""
+    return attempt_id << 24 | question_id
+
+
+def answers_in_sql(app, contest_id: int, acked: set[int]) -> tuple[int, int]:
+    """(acknowledged answers found in SQL, answer rows of the contest); `acked` holds answer_key()s."""
+    from sqlalchemy import select
+
+    from contest.models import Answer, Attempt
+
+    found = rows = 0
+    with app.app_context():
+        session = app.extensions["jd.db"].session()
+        result = session.execute(
+            select(Answer.attempt_id, Answer.question_id).join(Attempt, Attempt.id == Answer.attempt_id)
+            .where(Attempt.contest_id == contest_id).execution_options(yield_per=20_000))
+        for attempt_id, question_id in result:
+            rows += 1
+            found += answer_key(attempt_id, question_id) in acked
+        app.extensions["jd.db"].remove()
+    return found, rows
+
+
+async def measure_ceiling(port: int, connections: int, duration: float, server_cpu) -> tuple[Calls, float, float]:
+    """The minimal endpoint flat out over `connections` keep-alive connections for `duration` s.
+
+    Returns its Calls and the CPU seconds of the server(s) (`server_cpu()`) and of this process.
+    """
+    now = time.monotonic()
+    window = (now + 2, now + 2 + duration)
+    calls = Calls("ceiling")
+
+    async def hammer(index: int) -> None:
+        http = Http("127.0.0.1", port, loopback_address(index))
+        try:
+            while time.monotonic() < window[1]:
+                await timed_call(calls, window, http, "PUT", f"/api/v1/attempts/{index}/answers/1", (200,),
+                                 {"answer": ["A"]}, "ceiling")
+        finally:
+            http.close()
+
+    tasks = [asyncio.ensure_future(hammer(i)) for i in range(connections)]
+    await asyncio.sleep(max(0.0, window[0] - time.monotonic()))
+    cpu, own = server_cpu(), cpu_seconds(os.getpid())
+    await asyncio.sleep(max(0.0, window[1] - time.monotonic()))
+    cpu, own = server_cpu() - cpu, cpu_seconds(os.getpid()) - own
+    await asyncio.wait(tasks, timeout=15)
+    return calls, cpu, own
 
 
 def ms(sorted_values: list[float], q: float) -> str:
@@ -322,3 +428,33 @@ class Http:
         if self.writer is not None:
             self.writer.close()
         self.reader = self.writer = None
+
+
+LIVE = "/live"
+
+
+class LiveClient:
+    """One python-socketio client on /live (websocket transport); subclasses handle `leaderboard` frames."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.client = socketio.AsyncClient(reconnection=False)
+        self.client.on("leaderboard", self.on_board, namespace=LIVE)
+
+    async def on_board(self, body: dict) -> None:
+        raise NotImplementedError
+
+    async def join(self, cid: int) -> None:
+        await self.client.connect(self.url, namespaces=[LIVE], transports=["websocket"], wait_timeout=30)
+        ack = await self.client.call("join", {"contest": cid}, namespace=LIVE, timeout=30)
+        if ack != {"joined": cid}:
+            raise RuntimeError(f"join refused: {ack}")
+
+
+async def connect_all(watchers: list[LiveClient], cid: int, batch: int = 50) -> int:
+    """Join every client to the contest, `batch` at a time; returns how many failed."""
+    failed = 0
+    for start in range(0, len(watchers), batch):
+        results = await asyncio.gather(*(w.join(cid) for w in watchers[start:start + batch]), return_exceptions=True)
+        failed += sum(1 for r in results if isinstance(r, BaseException))
+    return failed

@@ -21,45 +21,38 @@ import os
 import random
 import time
 
-import socketio
 from contest_load import Run, worker
-from loadkit import Calls, Http, Server, Stores, cpu_seconds, machine, make_contest, ms, table
+from loadkit import (
+    Calls,
+    Http,
+    LiveClient,
+    Server,
+    Stores,
+    connect_all,
+    cpu_seconds,
+    machine,
+    make_contest,
+    ms,
+    table,
+)
 
-NAMESPACE = "/live"
 
-
-class Watcher:
+class Watcher(LiveClient):
     """One live client; remembers when it first saw each participant count."""
 
     def __init__(self, url: str) -> None:
-        self.url = url
-        self.client = socketio.AsyncClient(reconnection=False)
+        super().__init__(url)
         self.seen: dict[int, float] = {}
-        self.client.on("leaderboard", self._board, namespace=NAMESPACE)
 
-    async def _board(self, body: dict) -> None:
+    async def on_board(self, body: dict) -> None:
         now = time.monotonic()
         count = body.get("participants", 0)
         if count not in self.seen:
             self.seen[count] = now
 
-    async def join(self, cid: int) -> None:
-        await self.client.connect(self.url, namespaces=[NAMESPACE], transports=["websocket"], wait_timeout=30)
-        ack = await self.client.call("join", {"contest": cid}, namespace=NAMESPACE, timeout=30)
-        if ack != {"joined": cid}:
-            raise RuntimeError(f"join refused: {ack}")
-
     def first_at_least(self, count: int) -> float | None:
         times = [at for seen, at in self.seen.items() if seen >= count]
         return min(times) if times else None
-
-
-async def connect_all(watchers: list[Watcher], cid: int, batch: int = 50) -> int:
-    failed = 0
-    for start in range(0, len(watchers), batch):
-        results = await asyncio.gather(*(w.join(cid) for w in watchers[start:start + batch]), return_exceptions=True)
-        failed += sum(1 for r in results if isinstance(r, BaseException))
-    return failed
 
 
 async def submit_one(http: Http, cid: int, unit_id: int, index: int) -> float:

@@ -1,0 +1,512 @@
+"""The city replay: a contest of the city's size played through the public API in one run.
+
+22,484 entrants from 500 units make 88,843 attempts of 10 questions (about 888,000 answers).
+Each attempt gets an arrival time drawn from a working day (07:00–22:00: a morning bump,
+a lunch peak, the largest peak after the day shift, an evening tail); the day is compressed
+into `--minutes`, and so is each attempt's reading time between answers, so the number of
+workers playing at once is the day's own (about a thousand at the peaks).
+
+Each entrant is one asyncio task: at its first arrival it enters (name, phone, unit), then
+for each of its attempts starts, answers the 10 questions one by one with PUT, submits and
+looks at the leaderboard (GET). An answer that is late is followed by the next at once (no
+hidden queue in the generator). At most `--phones` attempts are in play at once; an arrival
+that finds them all busy waits, and that wait is reported as lag, as is the replay's
+overrun beyond `--minutes`. A unit's workers share one source address (a workplace NAT).
+Meanwhile 1,000 python-socketio clients watch the contest's leaderboard on /live.
+
+After the replay: every acknowledged answer is looked up in SQL; the staff workbook is
+exported with `contest export` and its totals (entrants, attempts, answers, participating
+units, each unit's participants and attempts) compared with what was acknowledged; then
+the ceiling (bench/ceiling_app.py, a minimal Flask endpoint with one Redis round trip, the
+same number of processes) is measured flat out, and the replay's peak answers/s is
+reported as a share of it.
+
+    .venv/bin/python bench/city_replay.py --scale 0.1          # a tenth of the city, a tenth of the time
+    .venv/bin/python bench/city_replay.py                       # the city: SQLite + embedded Redis, 1 process
+    .venv/bin/python bench/city_replay.py --procs 2 \\
+        --database-url postgresql://postgres@127.0.0.1:5432/bench_replay --redis-url redis://127.0.0.1:6379/5
+
+Give it an empty database and Redis db of its own (contest ids restart in a new database,
+and stale live state in Redis would be taken for the new contest's).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import math
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from loadkit import (
+    Calls,
+    Http,
+    LiveClient,
+    Stores,
+    answer_for,
+    answer_key,
+    answers_in_sql,
+    connect_all,
+    cpu_seconds,
+    loopback_address,
+    machine,
+    make_contest,
+    measure_ceiling,
+    start_ceilings,
+    start_servers,
+    table,
+    timed_call,
+)
+
+CITY_ENTRANTS, CITY_ATTEMPTS, CITY_UNITS = 22_484, 88_843, 500
+DEFAULT_MINUTES = 25.0
+MAX_ATTEMPTS_PER_ENTRANT = 12   # the API allows 60 attempts per entrant in 10 min; people stop well before
+DAY_START_H, DAY_END_H = 7.0, 22.0
+# The day's shape: (share of attempts, mean hour, spread in hours); the rest is spread evenly.
+DAY_PEAKS = [(0.12, 9.0, 0.6), (0.28, 12.3, 0.5), (0.34, 18.0, 0.7), (0.14, 20.7, 0.6)]
+READ_S = 12.0                   # mean real seconds a worker spends on a question before answering
+KINDS = ("enter", "start", "answer", "submit", "board")
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗欧阳"
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华"
+INF = float("inf")
+
+
+@dataclass
+class Entrant:
+    index: int
+    unit_index: int
+    arrivals: list[float]       # seconds after the replay's start at which each attempt is due
+
+
+def day_hour(rng: random.Random) -> float:
+    """One attempt's hour of the day, drawn from DAY_PEAKS."""
+    pick = rng.random()
+    for share, mean, spread in DAY_PEAKS:
+        if pick < share:
+            hour = rng.gauss(mean, spread)
+            if DAY_START_H <= hour < DAY_END_H:
+                return hour
+            break
+        pick -= share
+    return rng.uniform(DAY_START_H, DAY_END_H)
+
+
+def plan_day(entrants: int, attempts: int, units: int, seconds: float, seed: int = 2026) -> list[Entrant]:
+    """Who comes from which unit, how often and when: the same for the same arguments."""
+    rng = random.Random(seed)
+    # Units differ in how keen they are; one in twenty takes no part at all.
+    keenness = [0.0 if rng.random() < 0.05 else (50 + i % 200) * rng.uniform(0.3, 1.7) for i in range(units)]
+    unit_of = rng.choices(range(units), weights=keenness, k=entrants)
+    counts = [1] * entrants
+    # Most try once or twice; some come back many times (weights skewed by an exponential draw).
+    appetite = [rng.expovariate(1.0) ** 2 for _ in range(entrants)]
+    extra = attempts - entrants
+    while extra > 0:
+        for who in rng.choices(range(entrants), weights=appetite, k=extra):
+            if extra and counts[who] < MAX_ATTEMPTS_PER_ENTRANT:
+                counts[who] += 1
+                extra -= 1
+    scale = seconds / ((DAY_END_H - DAY_START_H) * 3600)
+    plan = []
+    for i in range(entrants):
+        hours = sorted(day_hour(rng) for _ in range(counts[i]))
+        plan.append(Entrant(i, unit_of[i], [(h - DAY_START_H) * 3600 * scale for h in hours]))
+    return plan
+
+
+def name_of(index: int) -> str:
+    rng = random.Random(index)
+    return rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
+
+
+def phone_of(index: int) -> str:
+    return f"1{3 + index % 7}{index:09d}"
+
+
+class Histogram:
+    """Millisecond counts: a million deliveries in a few kilobytes."""
+
+    def __init__(self) -> None:
+        self.counts: Counter[int] = Counter()
+        self.total = 0
+
+    def add(self, seconds: float, times: int = 1) -> None:
+        self.counts[max(0, int(seconds * 1000))] += times
+        self.total += times
+
+    def quantile(self, q: float) -> float | None:
+        if not self.total:
+            return None
+        need, seen = max(1, math.ceil(q * self.total)), 0
+        for value in sorted(self.counts):
+            seen += self.counts[value]
+            if seen >= need:
+                return float(value)
+        return None
+
+
+@dataclass
+class Replay:
+    port: int
+    contest_id: int
+    unit_ids: list[int]
+    read_gap: float                     # compressed mean seconds between answers
+    t0: float
+    phones: asyncio.Semaphore
+    calls: dict[str, Calls] = field(default_factory=lambda: {kind: Calls(kind) for kind in KINDS})
+    acked: set[int] = field(default_factory=set)            # answer_key()s of answers saved (200)
+    per_second: Counter[int] = field(default_factory=Counter)  # acknowledged answers by second of the run
+    entered: int = 0
+    submitted: Counter[int] = field(default_factory=Counter)   # unit index -> attempts submitted (200)
+    participants: Counter[int] = field(default_factory=Counter)  # unit index -> entrants with a submit
+    first_submits: list[float] = field(default_factory=list)   # when the k-th participant's submit came back
+    lag: list[float] = field(default_factory=list)             # per attempt: started late by (s)
+    in_play: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)     # attempts not played, and why
+    wall: list[float] = field(default_factory=list)            # time.monotonic() at the end of each attempt
+
+    async def call(self, kind: str, http: Http, method: str, path: str, expected: tuple[int, ...],
+                   body: object = None, token: str | None = None) -> object:
+        """One timed call; every call of the replay is measured (no warm-up window)."""
+        return await timed_call(self.calls[kind], (0.0, INF), http, method, path, expected, body, token)
+
+
+async def play_entrant(run: Replay, who: Entrant) -> None:
+    rng = random.Random(who.index)
+    cid, token, participated = run.contest_id, None, False
+    for due in who.arrivals:
+        await asyncio.sleep(max(0.0, run.t0 + due - time.monotonic()))
+        async with run.phones:
+            run.in_play += 1
+            run.lag.append(time.monotonic() - run.t0 - due)
+            http = Http("127.0.0.1", run.port, loopback_address(who.unit_index))
+            try:
+                if token is None:
+                    entered = await run.call("enter", http, "POST", f"/api/v1/contests/{cid}/entrants", (201,), {
+                        "name": name_of(who.index), "phone": phone_of(who.index),
+                        "unit_id": run.unit_ids[who.unit_index]})
+                    if entered is None:
+                        run.skipped["entry refused"] += 1
+                        continue
+                    token = entered["token"]
+                    run.entered += 1
+                if await play_attempt(run, http, token, rng):
+                    run.submitted[who.unit_index] += 1
+                    if not participated:
+                        participated = True
+                        run.participants[who.unit_index] += 1
+                        run.first_submits.append(time.monotonic())
+                    await run.call("board", http, "GET", f"/api/v1/contests/{cid}/leaderboard?limit=10", (200,))
+            finally:
+                http.close()
+                run.in_play -= 1
+                run.wall.append(time.monotonic())
+
+
+async def play_attempt(run: Replay, http: Http, token: str, rng: random.Random) -> bool:
+    """Start, answer every question at the worker's reading pace, submit; True if the submit was acknowledged."""
+    paper = await run.call("start", http, "POST", f"/api/v1/contests/{run.contest_id}/attempts", (201,),
+                           token=token)
+    if paper is None:
+        run.skipped["start refused"] += 1
+        return False
+    aid = paper["attempt_id"]
+    next_at = time.monotonic()
+    for question in paper["questions"]:
+        # Random reading time (at least a third of the mean); a late answer is followed at once.
+        next_at = max(next_at + run.read_gap * (1 / 3 + rng.expovariate(1.5)), time.monotonic())
+        await asyncio.sleep(next_at - time.monotonic())
+        saved = await run.call("answer", http, "PUT", f"/api/v1/attempts/{aid}/answers/{question['id']}", (200,),
+                               {"answer": answer_for(question, rng)}, token)
+        if saved is not None:
+            run.acked.add(answer_key(aid, question["id"]))
+            run.per_second[int(time.monotonic() - run.t0)] += 1
+    return await run.call("submit", http, "POST", f"/api/v1/attempts/{aid}/submit", (200,), token=token) is not None
+
+
+class Watcher(LiveClient):
+    """A leaderboard watcher; each frame with a larger participant count delivers those new participants."""
+
+    def __init__(self, url: str, run: Replay, delays: Histogram) -> None:
+        super().__init__(url)
+        self.run, self.delays = run, delays
+        self.seen = 0
+        self.frames = 0
+
+    async def on_board(self, body: dict) -> None:
+        now = time.monotonic()
+        self.frames += 1
+        count = body.get("participants", 0)
+        if count <= self.seen:
+            return
+        acks = self.run.first_submits
+        # Delay from the moment the generator had the k-th participant's submit back; a frame
+        # that beats that answer home counts as 0.
+        for k in range(self.seen, min(count, len(acks))):
+            self.delays.add(now - acks[k])
+        if count > len(acks):
+            self.delays.add(0.0, count - max(self.seen, len(acks)))
+        self.seen = count
+
+
+async def report_progress(run: Replay, total_attempts: int, every: float = 30.0) -> None:
+    """A line on stderr now and then, so a long run can be watched."""
+    last_answers, last_at = 0, time.monotonic()
+    while True:
+        await asyncio.sleep(every)
+        now = time.monotonic()
+        answers = len(run.acked)
+        errors = sum(sum(c.errors.values()) for c in run.calls.values())
+        print(f"  {now - run.t0:6.0f} s: {len(run.wall)}/{total_attempts} attempts done, {run.in_play} in play, "
+              f"{(answers - last_answers) / (now - last_at):5.0f} answers/s, lag {run.lag[-1] if run.lag else 0:.1f} s, "
+              f"errors {errors}", file=sys.stderr, flush=True)
+        last_answers, last_at = answers, now
+
+
+async def replay(args, port: int, played, plan: list[Entrant], server_cpu) -> dict:
+    seconds = args.minutes * 60
+    compress = (DAY_END_H - DAY_START_H) * 3600 / seconds
+    run = Replay(port=port, contest_id=played.contest_id, unit_ids=played.unit_ids, read_gap=READ_S / compress,
+                 t0=0.0, phones=asyncio.Semaphore(args.phones))
+    delays = Histogram()
+    watchers = [Watcher(f"http://127.0.0.1:{port}", run, delays) for _ in range(args.watchers)]
+    began = time.monotonic()
+    failed = await connect_all(watchers, played.contest_id)
+    joined_s = time.monotonic() - began
+    cpu0, own0 = server_cpu(), cpu_seconds(os.getpid())
+    run.t0 = time.monotonic() + 1
+    total = sum(len(e.arrivals) for e in plan)
+    progress = asyncio.ensure_future(report_progress(run, total))
+    await asyncio.gather(*(play_entrant(run, who) for who in plan))
+    ended = time.monotonic()
+    cpu = (server_cpu() - cpu0, cpu_seconds(os.getpid()) - own0)
+    progress.cancel()
+    await asyncio.sleep(3 * 0.3 + 2)  # the last throttled pushes reach the watchers
+    final = len(run.first_submits)
+    live = [w for w in watchers if w.client.connected]
+    behind = sum(1 for w in live if w.seen < final)
+    frames = sum(w.frames for w in watchers)
+    await asyncio.gather(*(w.client.disconnect() for w in watchers), return_exceptions=True)
+    return {"run": run, "delays": delays, "failed": failed, "joined_s": joined_s, "connected": len(live),
+            "behind": behind, "frames": frames, "span": ended - run.t0, "cpu": cpu}
+
+
+def read_workbook(path: Path) -> dict:
+    """The totals staff would read: 汇总 figures and each unit's row of 单位参与情况."""
+    from openpyxl import load_workbook
+
+    book = load_workbook(path, read_only=True)
+    summary = {row[0]: row[1] for row in book["汇总"].iter_rows(min_row=2, values_only=True) if row and row[0]}
+    units = {}
+    for row in book["单位参与情况"].iter_rows(min_row=2, values_only=True):
+        if row and row[1]:  # the 合计 row has no unit name
+            units[row[1]] = {"participants": row[4] or 0, "attempts": row[6] or 0}
+    book.close()
+    return {"summary": summary, "units": units}
+
+
+def check_workbook(book: dict, run: Replay, unit_names: list[str]) -> list[tuple[str, object, object]]:
+    """(what, acknowledged by the API, in the workbook) for every total compared."""
+    s, units = book["summary"], book["units"]
+    in_book = {name: units.get(name, {"participants": 0, "attempts": 0}) for name in unit_names}
+    rows = [
+        ("entrants (报名人数)", run.entered, s.get("报名人数")),
+        ("participants (参与人数)", len(run.first_submits), s.get("参与人数")),
+        ("attempts (完成答卷数)", sum(run.submitted.values()), s.get("完成答卷数")),
+        ("answers (提交答案数)", len(run.acked), s.get("提交答案数")),
+        ("participating units", len(run.participants), sum(1 for u in in_book.values() if u["participants"])),
+    ]
+    wrong = [name for i, name in enumerate(unit_names)
+             if (in_book[name]["participants"], in_book[name]["attempts"]) != (run.participants[i], run.submitted[i])]
+    rows.append(("units whose participants/attempts differ", 0, len(wrong)))
+    return rows
+
+
+def export(stores: Stores, contest_id: int) -> tuple[Path, float]:
+    out = Path(tempfile.gettempdir()) / f"jingda-city-replay-{contest_id}.xlsx"
+    began = time.monotonic()
+    subprocess.run([sys.executable, "-m", "contest.cli", "export", str(contest_id), "-o", str(out)],
+                   env={**os.environ, **stores.env()}, cwd=Path(__file__).resolve().parent.parent, check=True,
+                   stdout=subprocess.DEVNULL)
+    return out, time.monotonic() - began
+
+
+def quantile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))] if ordered else 0.0
+
+
+def peak_rate(per_second: Counter[int], window: int = 10) -> float:
+    """The best `window`-second average of acknowledged answers/s."""
+    if not per_second:
+        return 0.0
+    end = max(per_second) + 1
+    series = [per_second.get(s, 0) for s in range(end)]
+    best = running = sum(series[:window])
+    for s in range(window, end):
+        running += series[s] - series[s - window]
+        best = max(best, running)
+    return best / min(window, end)
+
+
+def offered_rate(plan: list[Entrant], questions: int, window: float = 10.0) -> float:
+    """The plan's busiest `window` seconds, in answers/s (as the attempts' starts would bring them)."""
+    starts = Counter(int(t // window) for e in plan for t in e.arrivals)
+    return max(starts.values()) * questions / window if starts else 0.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scale", type=float, default=1.0, help="fraction of the city (entrants, attempts, minutes)")
+    parser.add_argument("--minutes", type=float, default=None,
+                        help=f"the day compressed into this many minutes (default {DEFAULT_MINUTES:g} × scale)")
+    parser.add_argument("--phones", type=int, default=1500, help="at most this many attempts in play at once")
+    parser.add_argument("--watchers", type=int, default=1000, help="live Socket.IO clients on the leaderboard")
+    parser.add_argument("--server", default=None, help="gevent | eventlet | threading (default: serve's own)")
+    parser.add_argument("--database-url", default=None)
+    parser.add_argument("--redis-url", default=None)
+    parser.add_argument("--port", type=int, default=5491)
+    parser.add_argument("--procs", type=int, default=1,
+                        help="server processes (contest serve --workers N) behind deploy/nginx.conf; 1: no proxy")
+    parser.add_argument("--ceiling-duration", type=float, default=15, help="seconds of the ceiling run (0: skip)")
+    parser.add_argument("--ceiling-connections", type=int, default=500)
+    args = parser.parse_args()
+    args.minutes = args.minutes or DEFAULT_MINUTES * args.scale
+    entrants, attempts = round(CITY_ENTRANTS * args.scale), round(CITY_ATTEMPTS * args.scale)
+
+    plan = plan_day(entrants, attempts, CITY_UNITS, args.minutes * 60)
+    stores = Stores(args.database_url, args.redis_url)
+    server = proxy = None
+    ceilings = []
+    try:
+        app = stores.open()
+        played = make_contest(app, units=CITY_UNITS)
+        unit_names = unit_names_of(app, played.unit_ids)
+        server, proxy = start_servers(stores, args.port, args.procs, args.server)
+        print(f"city_replay: {entrants} entrants, {attempts} attempts over {args.minutes:g} min; "
+              f"{args.watchers} watchers joining…", file=sys.stderr, flush=True)
+        fig = asyncio.run(replay(args, proxy.port if proxy else server.port, played, plan,
+                                 lambda: server.cpu() + (proxy.cpu() if proxy else 0.0)))
+        run = fig["run"]
+        found, rows = answers_in_sql(app, played.contest_id, run.acked)
+        server.stop()
+        if proxy:
+            proxy.stop()
+            proxy = None
+        book_path, export_s = export(stores, played.contest_id)
+        book = check_workbook(read_workbook(book_path), run, unit_names)
+        if args.ceiling_duration:
+            ceilings, proxy = start_ceilings(stores, args.port + 10, args.procs)
+            top, top_cpu, _ = asyncio.run(measure_ceiling(
+                proxy.port if proxy else ceilings[0].port, args.ceiling_connections, args.ceiling_duration,
+                lambda: sum(c.cpu() for c in ceilings) + (proxy.cpu() if proxy else 0.0)))
+    finally:
+        for process in (proxy, server, *ceilings):
+            if process:
+                process.stop()
+        stores.close()
+
+    print_report(args, stores, plan, fig, (found, rows), book, book_path, export_s,
+                 (top, top_cpu) if args.ceiling_duration else None)
+
+
+def unit_names_of(app, unit_ids: list[int]) -> list[str]:
+    from sqlalchemy import select
+
+    from contest.models import Unit
+
+    with app.app_context():
+        names = dict(app.extensions["jd.db"].session().execute(
+            select(Unit.id, Unit.name).where(Unit.id.in_(unit_ids))).all())
+        app.extensions["jd.db"].remove()
+    return [names[u] for u in unit_ids]
+
+
+def mark(ok: bool) -> str:
+    return "met" if ok else "NOT met"
+
+
+def print_report(args, stores, plan, fig, sql, book, book_path, export_s, ceiling) -> None:
+    run, span = fig["run"], fig["span"]
+    answers = run.calls["answer"]
+    planned_s = args.minutes * 60
+    kind = "PostgreSQL" if stores.database_url.startswith("postgresql") else "SQLite"
+    redis_kind = "embedded Redis" if args.redis_url is None else "Redis " + args.redis_url.split("@")[-1]
+    attempts = sum(len(e.arrivals) for e in plan)
+    print(f"city_replay: {len(plan)} entrants, {attempts} attempts × 10 questions, {CITY_UNITS} units; "
+          f"day {DAY_START_H:02.0f}:00–{DAY_END_H:02.0f}:00 compressed into {args.minutes:g} min; "
+          f"{args.watchers} live watchers; {args.procs} process(es), server={args.server or 'default'}, "
+          f"{kind}, {redis_kind}")
+    print(f"machine: {machine()}")
+    print(table(list(run.calls.values()), span))
+    mean = len(answers.latencies) / span
+    peak = peak_rate(run.per_second)
+    offered_peak = offered_rate(plan, 10)
+    print(f"answers/s: mean {mean:.0f} over {span:.0f} s (planned {planned_s:.0f} s: mean "
+          f"{attempts * 10 / planned_s:.0f}/s offered), peak 10 s {peak:.0f} (busiest planned 10 s offer "
+          f"{offered_peak:.0f}/s)")
+    print(f"lag (attempt started after its planned time): p50 {quantile(run.lag, .5):.1f} s, "
+          f"p99 {quantile(run.lag, .99):.1f} s, max {max(run.lag, default=0):.1f} s; "
+          f"overrun {max(0.0, span - planned_s):.0f} s; attempts not played: {dict(run.skipped) or 0}")
+    delays = fig["delays"]
+    p50, p99 = delays.quantile(.5), delays.quantile(.99)
+    print(f"live: {fig['connected']} of {args.watchers} watchers connected to the end "
+          f"({fig['failed']} failed to join, joined in {fig['joined_s']:.1f} s), {fig['frames']} leaderboard frames; "
+          f"push delay (participant's submit answered → watcher's board counts them) over {delays.total} deliveries: "
+          f"p50 {p50 or 0:.0f} ms, p99 {p99 or 0:.0f} ms; watchers short of the final count: {fig['behind']}")
+    server_cpu, own_cpu = fig["cpu"]
+    print(f"cpu over the replay: server{' + nginx' if args.procs > 1 else ''} {server_cpu / span:.0%} of a core, "
+          f"generator {own_cpu / span:.0%}")
+    found, rows = sql
+    lost = len(run.acked) - found
+    print(f"acknowledged answers in SQL: {found} of {len(run.acked)} ({rows} rows for the contest)"
+          + ("" if not lost else "  ** LOST ANSWERS **"))
+    print(f"workbook {book_path} (exported in {export_s:.1f} s):")
+    print("| total | acknowledged by the API | in the workbook | same? |")
+    print("|---|---|---|---|")
+    for what, sent, shown in book:
+        print(f"| {what} | {sent} | {shown} | {'yes' if sent == shown else 'NO'} |")
+    errors = sum(sum(c.errors.values()) for c in run.calls.values())
+    all_lat = sorted(lat for c in run.calls.values() for lat in c.latencies)
+    p99_all = quantile(all_lat, .99) * 1000
+    rows_out = [
+        ("replay wall time", f"{span:.0f} s (planned {planned_s:.0f} s)", "", ""),
+        ("answers acknowledged", f"{len(run.acked)}", f"{attempts * 10}", mark(len(run.acked) == attempts * 10)),
+        ("answers/s mean / peak (10 s)", f"{mean:.0f} / {peak:.0f}", "", ""),
+        ("errors", f"{errors}", "0", mark(errors == 0)),
+        ("lost answers", f"{lost}", "0", mark(lost == 0)),
+        ("workbook totals match", f"{sum(1 for _w, a, b in book if a == b)} of {len(book)}", "all",
+         mark(all(a == b for _w, a, b in book))),
+        ("p99 all calls", f"{p99_all:.0f} ms", "< 150 ms", mark(p99_all < 150)),
+    ]
+    for name, calls in run.calls.items():
+        lat = sorted(calls.latencies)
+        rows_out.append((f"{name} p50 / p95 / p99", f"{quantile(lat, .5) * 1000:.0f} / {quantile(lat, .95) * 1000:.0f} / "
+                         f"{quantile(lat, .99) * 1000:.0f} ms", "p99 < 150 ms", mark(quantile(lat, .99) < 0.150)))
+    rows_out.append(("push delay p50 / p99", f"{p50 or 0:.0f} / {p99 or 0:.0f} ms", "", ""))
+    if ceiling:
+        top, top_cpu = ceiling
+        ceiling_rate = len(top.latencies) / args.ceiling_duration
+        print(f"ceiling (bench/ceiling_app.py, {args.procs} process(es), {args.ceiling_connections} connections flat out, "
+              f"{args.ceiling_duration:g} s):")
+        print(table([top], args.ceiling_duration))
+        print(f"  server cpu {top_cpu / args.ceiling_duration:.0%} of a core")
+        rows_out.append(("ceiling answers/s", f"{ceiling_rate:.0f}", "", ""))
+        rows_out.append(("peak answers/s ÷ ceiling", f"{peak / ceiling_rate:.0%} (mean {mean / ceiling_rate:.0%})",
+                         "≥ 60 %", mark(peak / ceiling_rate >= 0.6)))
+    print()
+    print("| what | figure | target | met? |")
+    print("|---|---|---|---|")
+    for row in rows_out:
+        print("| " + " | ".join(row) + " |")
+
+
+if __name__ == "__main__":
+    main()
