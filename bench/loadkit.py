@@ -259,24 +259,31 @@ class Calls:
 
 
 async def timed_call(calls: Calls, window: tuple[float, float], http: Http, method: str, path: str,
-                     expected: tuple[int, ...], body: object = None, token: str | None = None) -> object:
-    """Send one call; record its latency (inside the window) or its error; None on failure."""
-    started = time.monotonic()
-    try:
-        status, answer = await http.request(method, path, body, token)
-    except (TimeoutError, OSError, asyncio.IncompleteReadError) as error:
-        if window[0] <= started <= window[1]:
-            calls.error(type(error).__name__)
-        return None
-    ended = time.monotonic()
-    if status not in expected:
-        if window[0] <= started <= window[1]:
-            code = answer.get("error", "") if isinstance(answer, dict) else ""
-            calls.error(f"{status} {code}".strip())
-        return None
-    if window[0] <= started and ended <= window[1]:
-        calls.latencies.append(ended - started)
-    return answer
+                     expected: tuple[int, ...], body: object = None, token: str | None = None,
+                     retries: int = 0) -> object:
+    """Send one call; record its latency (inside the window) or its error; None on failure.
+
+    A broken connection or a timeout is counted as an error and then, up to `retries` times,
+    the call is sent again on a new connection, as a phone would (only for repeatable calls).
+    """
+    for _ in range(retries + 1):
+        started = time.monotonic()
+        try:
+            status, answer = await http.request(method, path, body, token)
+        except (TimeoutError, OSError, asyncio.IncompleteReadError) as error:
+            if window[0] <= started <= window[1]:
+                calls.error(type(error).__name__)
+            continue
+        ended = time.monotonic()
+        if status not in expected:
+            if window[0] <= started <= window[1]:
+                code = answer.get("error", "") if isinstance(answer, dict) else ""
+                calls.error(f"{status} {code}".strip())
+            return None
+        if window[0] <= started and ended <= window[1]:
+            calls.latencies.append(ended - started)
+        return answer
+    return None
 
 
 def answer_for(question: dict, rng) -> object:
