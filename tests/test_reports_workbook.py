@@ -151,7 +151,7 @@ def test_formats_layout_and_chart(rt):
     assert units["F2"].number_format == "0.0%" and units["F3"].number_format == "0.0%"
     assert units.column_dimensions["B"].width >= 20
     winners = book["获奖名单"]
-    assert [c.value for c in winners[1]] == ["名次", "姓名", "单位", "手机号", "最高分", "用时", "完成时间", "奖项"]
+    assert [c.value for c in winners[1]] == ["名次", "姓名", "单位", "手机号", "最高分", "用时", "完成时间", "奖项", "核查"]
     phone = winners["D2"]
     assert phone.data_type == "s" and phone.value == people["丁"].phone
     assert winners["F2"].number_format == "[mm]:ss" and winners["F2"].value == timedelta(minutes=5)

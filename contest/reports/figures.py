@@ -17,6 +17,7 @@ from sqlalchemy import String, Text, cast, func, select, text, type_coerce
 from sqlalchemy.orm import Session
 
 from contest.models import Answer, Attempt, Contest, Entrant, Question, Unit
+from contest.reports import fairness
 
 # Contest days follow China Standard Time (no DST), as in contest/clock.py.
 CST_OFFSET = pd.Timedelta(hours=8)
@@ -38,6 +39,7 @@ class Figures:
     unit_rows: pd.DataFrame  # per unit participation, ranked by 参与率
     questions: pd.DataFrame  # per question analysis
     answers: int  # answers stored for finished attempts
+    fairness: fairness.Fairness  # flags for staff to check (公平性核查)
 
 
 def _frame(rows, columns: list[str]) -> pd.DataFrame:
@@ -239,4 +241,5 @@ def load(session: Session, contest: Contest) -> Figures:
         contest=contest, units=units, entrants=entrants, attempts=attempts, standings=ranked,
         unit_rows=unit_participation(units, entrants, attempts, ranked),
         questions=question_analysis(session, contest.id), answers=count_answers(session, contest.id),
+        fairness=fairness.load(session, contest.id, attempts),
     )

@@ -22,7 +22,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from contest.play.contests import ranking_rule
-from contest.reports import awards
+from contest.reports import awards, fairness
 from contest.reports.figures import CST_OFFSET, SUSPECT_MIN_DRAWN, Figures, unit_totals
 from contest.reports.safe_cells import clean_text, text_cell
 from contest.reports.stream import Column, PendingRows, defer_rows, save_with_rows
@@ -109,6 +109,7 @@ def sheet_summary(wb: Workbook, fig: Figures, rules: awards.AwardRules, exported
         ("说明", "时间均为北京时间；数据取自数据库记录（非实时缓存）。", None),
         ("题目分析", f"抽中不少于 {SUSPECT_MIN_DRAWN} 次且正确率低于 20% 的题目标注为可能答案有误。", None),
     ]
+    rows += [("公平性核查", fairness_summary(fig.fairness), None), ("核查规则", fairness_rule(fig.fairness), None)]
     rows += [("奖项规则", tier.describe(), None) for tier in rules.tiers] or [("奖项规则", "未设置", None)]
     rows.append(("优秀组织奖规则", rules.org.describe() if rules.org else "未设置", None))
     if any(t.draw is not None for t in rules.tiers):
@@ -117,6 +118,22 @@ def sheet_summary(wb: Workbook, fig: Figures, rules: awards.AwardRules, exported
     for label, value, number_format in rows:
         cell = text_cell(ws, value) if isinstance(value, str) else _cell(ws, value, number_format, align=LEFT)
         ws.append([label, cell])
+
+
+def fairness_summary(flags: fairness.Fairness) -> str:
+    n = flags.counts()
+    return (f"答题过快 {n['fast_attempts']} 份答卷（{n['fast_entrants']} 人）；"
+            f"同一设备多人 {n['devices']} 台设备（{n['device_entrants']} 人）；"
+            f"同一地址多人 {n['addresses']} 个地址（{n['address_entrants']} 人）。"
+            "仅供核查，均保留在排名中，名单见「公平性核查」。")
+
+
+def fairness_rule(flags: fairness.Fairness) -> str:
+    return (f"答对的题距上一题（第一题距开始答题）的时间短于读题所需（{fairness.READ_BASE_S:g} 秒 + 题干与选项字数 ÷ "
+            f"{fairness.READ_CHARS_PER_S:g} 字/秒）为过快，一份答卷有 {fairness.FAST_MIN_ANSWERS} 道及以上即列出；"
+            f"同一设备报名或答题的有 {fairness.DEVICE_MIN_ENTRANTS} 人及以上；同一网络地址超过 {flags.address_limit} 人"
+            f"（取 {fairness.ADDRESS_MIN_ENTRANTS} 与本竞赛各地址人数的中位数 {flags.address_typical:g} 的 "
+            f"{fairness.ADDRESS_FACTOR} 倍中较大者）。")
 
 
 UNIT_COLUMNS = [("排名", 7), ("单位名称", 30), ("上级单位", 20), ("职工人数", 10), ("参与人数", 10), ("参与率", 10),
@@ -177,14 +194,17 @@ def _people_columns(ranked: pd.DataFrame, award: pd.Series, with_attempts: bool)
 
 def sheet_winners(wb: Workbook, fig: Figures, rules: awards.AwardRules, award: pd.Series) -> PendingRows:
     columns = [("名次", 7), ("姓名", 12), ("单位", 30), ("手机号", 14), (_score_label(fig), 10), ("用时", 9),
-               ("完成时间", 21), ("奖项", 12)]
+               ("完成时间", 21), ("奖项", 12), ("核查", 22)]
     ws = _sheet(wb, "获奖名单", columns)
     order = {tier.name: number for number, tier in enumerate(rules.tiers)}
     won = award[award != ""]
     ranked = fig.standings.loc[won.index].assign(tier=won.map(order))
     ranked = ranked.sort_values(["tier", "rank"], kind="mergesort")
     _filter(ws, len(columns), len(ranked))
-    return defer_rows(ws, _people_columns(ranked, award.loc[ranked.index], with_attempts=False))
+    # A winner with a fairness flag keeps the prize; the mark asks staff to check before awarding.
+    marks = ranked["entrant_id"].map(fig.fairness.marks()).tolist()
+    return defer_rows(ws, _people_columns(ranked, award.loc[ranked.index], with_attempts=False)
+                      + [Column([m if isinstance(m, str) else None for m in marks], text=True)])
 
 
 def sheet_ranking(wb: Workbook, fig: Figures, award: pd.Series) -> PendingRows:
@@ -269,6 +289,44 @@ def sheet_questions(wb: Workbook, fig: Figures) -> None:
     _filter(ws, len(QUESTION_COLUMNS), len(q))
 
 
+FAIRNESS_COLUMNS = [("核查类型", 13), ("姓名", 12), ("手机号", 14), ("单位", 30), ("答卷编号", 10), ("得分", 8),
+                    ("答卷用时", 10), ("过快题数", 10), ("最短间隔（秒）", 14), ("设备标识或地址", 26),
+                    ("同设备或地址人数", 16), ("说明", 60)]
+
+
+def sheet_fairness(wb: Workbook, fig: Figures) -> PendingRows:
+    """Flagged attempts and entrants, with the reason; nobody is removed from the ranking."""
+    ws = _sheet(wb, "公平性核查", FAIRNESS_COLUMNS)
+    flags = fig.fairness
+    people = fig.entrants.merge(fig.units[["unit_id", "name"]].rename(columns={"name": "unit"}), on="unit_id",
+                                how="left")
+    fast = flags.fast.merge(fig.attempts[["attempt_id", "score", "duration_ms"]], on="attempt_id", how="left")
+    fast = fast.assign(
+        kind=fairness.FAST, key=None, entrants=None,
+        note=[f"{n} 道答对的题用时短于读题所需，最短 {ms / 1000:.1f} 秒；断网后补发的答案间隔也很短，请结合答卷用时核查"
+              for n, ms in zip(fast["fast_answers"], fast["fastest_ms"], strict=True)])
+    shared = flags.shared.assign(
+        note=[f"同一设备共 {n} 人报名或答题（{u} 个单位）" if kind == fairness.DEVICE
+              else f"同一网络地址共 {n} 人（{u} 个单位），超过本竞赛上限 {flags.address_limit} 人"
+              for kind, n, u in zip(flags.shared["kind"], flags.shared["entrants"], flags.shared["units"],
+                                    strict=True)])
+    rows = pd.concat([fast, shared], ignore_index=True) if len(fast) or len(shared) else \
+        pd.DataFrame(columns=list(dict.fromkeys([*fast.columns, *shared.columns])))
+    rows = rows.merge(people, on="entrant_id", how="left", sort=False)
+    _filter(ws, len(FAIRNESS_COLUMNS), len(rows))
+
+    def numbers(column: str, scale: float = 1.0) -> list:
+        return [None if pd.isna(v) else float(v) / scale for v in rows[column].tolist()]
+
+    return defer_rows(ws, [
+        Column(rows["kind"].tolist(), text=True), Column(rows["name"].tolist(), text=True),
+        Column(rows["phone"].tolist(), text=True), Column(rows["unit"].tolist(), text=True),
+        Column(numbers("attempt_id")), Column(numbers("score")), Column(numbers("duration_ms", DAY_MS), DURATION),
+        Column(numbers("fast_answers")), Column(numbers("fastest_ms", 1000.0), "0.0"),
+        Column(rows["key"].tolist(), text=True), Column(numbers("entrants")), Column(rows["note"].tolist(), text=True),
+    ])
+
+
 DRAW_COLUMNS = [("奖项", 10), ("种子", 20), ("名次", 7), ("编号", 9), ("姓名", 12), ("单位", 30), ("得分", 8),
                 ("抽签值", 68), ("是否中签", 10)]
 
@@ -299,6 +357,7 @@ def write_workbook(fig: Figures, target: str | IO[bytes], exported_at: datetime)
     sheet_org(wb, awards.org_ranking(fig.unit_rows, rules.org), rules.org)
     pending += [sheet_ranking(wb, fig, award), sheet_attempts(wb, fig)]
     sheet_questions(wb, fig)
+    pending.append(sheet_fairness(wb, fig))
     if draws:
         pending.append(sheet_draws(wb, draws))
     with tempfile.SpooledTemporaryFile(max_size=64 * 2**20) as frame:
