@@ -164,13 +164,13 @@ def test_entrants_sharing_a_device_are_flagged_and_outside_clients_need_no_heade
     r = client.post(f"/api/v1/contests/{cid}/attempts", environ_base={"REMOTE_ADDR": "10.0.0.2"}, headers={
         "Authorization": f"Bearer {pair[0]['token']}", "X-Device-Id": DEVICE})
     assert r.status_code == 201
-    origins = rt.session.execute(select(EntryOrigin.entrant_id, EntryOrigin.attempt_id, EntryOrigin.device_id,
+    recorded = rt.session.execute(select(EntryOrigin.entrant_id, EntryOrigin.attempt_id, EntryOrigin.device_id,
                                         EntryOrigin.client_address)).all()
-    assert len(origins) == 8
-    assert [(o.attempt_id, o.device_id, o.client_address) for o in origins if o.attempt_id] == [
+    assert len(recorded) == 8
+    assert [(o.attempt_id, o.device_id, o.client_address) for o in recorded if o.attempt_id] == [
         (r.get_json()["attempt_id"], DEVICE, "10.0.0.2")]
-    assert {o.client_address for o in origins if not o.attempt_id} == {"10.0.0.1"}
-    assert sum(1 for o in origins if o.device_id is None) == 2
+    assert {o.client_address for o in recorded if not o.attempt_id} == {"10.0.0.1"}
+    assert sum(1 for o in recorded if o.device_id is None) == 2
 
     sheet = read_frames(export_bytes(rt, cid))[SHEET]
     assert set(sheet["核查类型"]) == {"同一设备多人"}
