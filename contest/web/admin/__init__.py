@@ -129,4 +129,4 @@ def _admin_in_templates() -> dict:
     return {"admin": current_admin()}
 
 
-from contest.web.admin import auth, banks, contests, exports, games, home, privacy  # noqa: E402,F401  (routes register on import)
+from contest.web.admin import auth, banks, contests, exports, games, home, privacy, roster  # noqa: E402,F401  (routes register on import)

@@ -1,4 +1,4 @@
-"""Admin pages for timed contests: list, create and edit, and the live monitor."""
+"""Admin pages for timed contests: list, create and edit, and the live monitor (with the roster card)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from contest import runtime
 from contest.clock import CONTEST_TZ
 from contest.errors import BadInput, ContestError
-from contest.models import Attempt, Bank, Contest, Entrant
+from contest.models import Attempt, Bank, Contest, Entrant, RosterEntry
 from contest.play import contests, papers, ranking
 from contest.web.admin import admin_required, bp
 
@@ -111,8 +111,34 @@ def _render_form(contest: Contest | None, values: dict, error: ContestError | No
     banks = rt.session.execute(
         select(Bank.id, Bank.name, func.count().label("questions")).join(Bank.questions).group_by(Bank.id, Bank.name)
     ).all()
+    listed = roster_counts(contest.id)["listed"] if contest else 0
     return render_template("admin/contest_form.html", contest=contest, values=values, banks=banks, error=error,
-                           types=papers.TYPE_NAMES, modes=contests.RANKING_MODES), status
+                           types=papers.TYPE_NAMES, modes=contests.RANKING_MODES, roster_listed=listed), status
+
+
+def roster_counts(cid: int) -> dict[str, int]:
+    """How many people are on the roster, and how many of them have entered (by phone)."""
+    session = runtime.current().session
+    listed = session.scalar(select(func.count()).select_from(RosterEntry).where(RosterEntry.contest_id == cid))
+    entered = session.scalar(
+        select(func.count()).select_from(RosterEntry)
+        .join(Entrant, (Entrant.contest_id == RosterEntry.contest_id) & (Entrant.phone == RosterEntry.phone))
+        .where(RosterEntry.contest_id == cid))
+    return {"listed": listed or 0, "entered": entered or 0}
+
+
+def _warn_if_nobody_may_enter(contest: Contest) -> None:
+    if contest.roster_only and not roster_counts(contest.id)["listed"]:
+        flash("本竞赛仅限名单内人员参加，但名单还是空的：导入名单前任何人都无法报名。请在下方「参赛名单」中导入。",
+              "warning")
+
+
+def render_monitor(contest: Contest, roster_faults: list[str] | None = None, status: int = 200):
+    """The monitor page; `roster_faults` are the lines of a refused roster upload, shown in its card."""
+    now = runtime.current().clock.now()
+    return render_template("admin/contest_monitor.html", contest=contest, status=contests.status(contest, now),
+                           summary=contests.summary(contest, now), roster=roster_counts(contest.id),
+                           roster_faults=roster_faults), status
 
 
 @bp.get("/contests")
@@ -142,6 +168,7 @@ def contest_new():
         rt.session.rollback()
         return _render_form(None, _submitted_values(), error, 400)
     flash(f"竞赛「{contest.title}」已创建。", "success")
+    _warn_if_nobody_may_enter(contest)
     return redirect(url_for("admin.contest_monitor", cid=contest.id))
 
 
@@ -158,17 +185,14 @@ def contest_edit(cid: int):
         rt.session.rollback()
         return _render_form(contest, _submitted_values(), error, 400)
     flash("竞赛设置已保存。", "success")
+    _warn_if_nobody_may_enter(contest)
     return redirect(url_for("admin.contest_monitor", cid=cid))
 
 
 @bp.get("/contests/<int:cid>")
 @admin_required()
 def contest_monitor(cid: int):
-    rt = runtime.current()
-    contest = contests.get_contest(rt.session, cid)
-    return render_template("admin/contest_monitor.html", contest=contest,
-                           status=contests.status(contest, rt.clock.now()),
-                           summary=contests.summary(contest, rt.clock.now()))
+    return render_monitor(contests.get_contest(runtime.current().session, cid))
 
 
 @bp.get("/contests/<int:cid>/monitor.json")
