@@ -101,6 +101,7 @@ def test_speed_flags_exactly_the_expected_attempts(rt, seeded):
     assert sheet["过快题数"].tolist() == [6, 3, 3]
     assert sheet["最短间隔（秒）"].tolist() == pytest.approx([0.4, 1.0, 1.0])
     assert sheet["说明"].str.contains("读题所需").all()
+    assert sheet["设备标识或地址"].isna().all() and sheet["同设备或地址人数"].isna().all()  # blank, not 0 or "nan"
     # Flagged, never dropped: every entrant with a finished attempt is ranked.
     assert sorted(frames["成绩排名"]["姓名"]) == sorted(people)
 
@@ -179,6 +180,7 @@ def test_entrants_sharing_a_device_are_flagged_and_outside_clients_need_no_heade
     assert sorted(sheet["姓名"]) == sorted(names[e] for e in flagged)
     assert (sheet["设备标识或地址"] == DEVICE).all() and (sheet["同设备或地址人数"] == 4).all()
     assert sheet["说明"].iloc[0] == "同一设备共 4 人报名或答题（2 个单位）"
+    assert sheet[["答卷编号", "得分", "答卷用时", "过快题数", "最短间隔（秒）"]].isna().all().all()
 
 
 def test_address_far_above_the_typical_count_is_flagged(rt, seeded):

@@ -316,7 +316,7 @@ def sheet_fairness(wb: Workbook, fig: Figures) -> PendingRows:
     _filter(ws, len(FAIRNESS_COLUMNS), len(rows))
 
     def numbers(column: str, scale: float = 1.0) -> list:
-        return [None if pd.isna(v) else float(v) / scale for v in rows[column].tolist()]
+        return (pd.to_numeric(rows[column], errors="coerce").astype("float64") / scale).tolist()  # NaN: blank
 
     return defer_rows(ws, [
         Column(rows["kind"].tolist(), text=True), Column(rows["name"].tolist(), text=True),
