@@ -9,10 +9,19 @@ two host screens judging) is one script.
 from __future__ import annotations
 
 import json
+import logging
+import time
+from collections.abc import Callable
 
 import redis
 
 from contest.state import keys
+from contest.state.health import FAULTS
+
+log = logging.getLogger(__name__)
+
+# A frame for one room: (room, body).
+Frame = tuple[str, dict]
 
 # How long a PIN keeps pointing at its game after the game is over (phones reloading the podium).
 PIN_AFTER_OVER_S = 3600
@@ -265,3 +274,48 @@ class GameState:
         """1 + how many players have more points."""
         mine = self.score(gid, pid)
         return int(self.redis.zcount(keys.game_scores(gid), f"({mine}", "+inf")) + 1
+
+    # Frames for each player ----------------------------------------------------------------
+    def publish_each(self, event: str, frames: list[Frame]) -> None:
+        """One event with a body per room (each phone's own rank), to every server process as ONE message.
+
+        Through Flask-SocketIO's queue each frame would be a message of its own: 2,000 publishes
+        (and 2,000 deliveries in every process) after each question of a big game.
+        """
+        message = {"event": event, "frames": frames}
+        self.redis.publish(keys.game_personal(), json.dumps(message, ensure_ascii=False, separators=(",", ":")))
+
+    def each_listeners(self) -> int:
+        """How many server processes hear `publish_each` (for tests and start-up checks)."""
+        return int(dict(self.redis.pubsub_numsub(keys.game_personal())).get(keys.game_personal(), 0))
+
+    def listen_each(self, deliver: Callable[[str, list[Frame]], None]) -> None:
+        """Hand every batch of `publish_each` to `deliver` (this process's clients), forever.
+
+        Survives Redis outages by subscribing again; batches published meanwhile are lost, as
+        any pub/sub frame is (a phone sees its rank in the next result or its rejoin snapshot).
+        """
+        warned = False
+        while True:
+            pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+            try:
+                pubsub.subscribe(keys.game_personal())
+                warned = False
+                for message in pubsub.listen():
+                    if message["type"] != "message":
+                        continue
+                    batch = json.loads(message["data"])
+                    try:
+                        deliver(batch["event"], [(room, body) for room, body in batch["frames"]])
+                    except Exception:  # a bad batch must not stop the next ones
+                        log.exception("delivering %s frames failed", batch.get("event"))
+            except FAULTS as error:
+                if not warned:  # once an outage, not every second of it
+                    log.warning("game frames: Redis unavailable (%s); retrying", error)
+                    warned = True
+            finally:
+                try:
+                    pubsub.close()
+                except FAULTS:
+                    pass
+            time.sleep(1)  # wait before subscribing again (cooperative under gevent)

@@ -152,3 +152,8 @@ def game_keys(gid: int, count: int) -> list[str]:
 
 def game_deadlines() -> str:
     return f"{PREFIX}:games:deadlines"
+
+
+def game_personal() -> str:
+    """The pub/sub channel carrying one batch of per-player frames (own rank) to every server process."""
+    return f"{PREFIX}:games:personal"
