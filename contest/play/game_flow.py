@@ -17,7 +17,7 @@ from contest.errors import BadInput, Conflict, Forbidden, NotFound
 from contest.models import Game, GameAnswer, GamePlayer
 from contest.play import game_record, game_views, games
 from contest.play.entry import hash_token
-from contest.play.game_views import Emit, Outcome
+from contest.play.game_views import Emit, EmitEach, Outcome
 from contest.runtime import Runtime
 
 ACTIONS = ("watch", "start", "next", "pause", "resume", "skip", "end", "remove", "judge")
@@ -53,7 +53,7 @@ def host_snapshot(rt: Runtime, game: Game) -> dict:
     return body
 
 
-def _open(rt: Runtime, game: Game, index: int) -> list[Emit]:
+def _open(rt: Runtime, game: Game, index: int) -> list[Emit | EmitEach]:
     """Show question `index` with a fresh deadline."""
     now = rt.clock.now()
     game.state, game.current_index = "question", index
@@ -71,28 +71,26 @@ def _open(rt: Runtime, game: Game, index: int) -> list[Emit]:
     return [Emit("game_question", game_views.question_body(rt, game, index, info), game_views.game_room(game.id))]
 
 
-def _closed(rt: Runtime, game: Game, index: int, skipped: bool, closed_at: datetime) -> list[Emit]:
-    """Record a closed question and tell the room: the result, then each player's own rank."""
+def _closed(rt: Runtime, game: Game, index: int, skipped: bool, closed_at: datetime) -> list[Emit | EmitEach]:
+    """Record a closed question and tell the room: the result, then each player's own rank (one batch)."""
     game.state, game.paused_left_ms = "result", None
     if skipped:
         game_record.void_question(rt, game, index)
     rt.session.commit()
     result = game_views.result_body(rt, game, index, skipped)
     result["closed_at"] = iso(closed_at)  # when the question closed (the benchmark measures from here)
-    emits = [Emit("game_result", result, game_views.game_room(game.id))]
-    for pid, body in game_views.personal_rows(rt, game, index):
-        emits.append(Emit("game_you", body, game_views.player_room(game.id, pid)))
-    return emits
+    own = [(game_views.player_room(game.id, pid), body) for pid, body in game_views.personal_rows(rt, game, index)]
+    return [Emit("game_result", result, game_views.game_room(game.id)), EmitEach("game_you", own)]
 
 
-def close_question(rt: Runtime, game: Game, index: int, force: bool, skipped: bool = False) -> list[Emit]:
+def close_question(rt: Runtime, game: Game, index: int, force: bool, skipped: bool = False) -> list[Emit | EmitEach]:
     """Close the open question once (by the clock, or forced); [] if it was not due or already closed."""
     now = rt.clock.now()
     closed = rt.state.games.close(game.id, index, to_ms(now), game_record.GRACE_MS, force=force, void=skipped)
     return _closed(rt, game, index, skipped, now) if closed else []
 
 
-def _over(rt: Runtime, game: Game) -> list[Emit]:
+def _over(rt: Runtime, game: Game) -> list[Emit | EmitEach]:
     game.state, game.ended_at, game.paused_left_ms = "over", rt.clock.now(), None
     game_record.settle_totals(rt, game)
     rt.session.commit()
@@ -102,7 +100,7 @@ def _over(rt: Runtime, game: Game) -> list[Emit]:
     return [Emit("game_over", game_views.over_body(rt, game), game_views.game_room(game.id))]
 
 
-def _start(rt: Runtime, game: Game, info: dict, body: dict) -> list[Emit]:
+def _start(rt: Runtime, game: Game, info: dict, body: dict) -> list[Emit | EmitEach]:
     if info["state"] != "lobby":
         raise Conflict("游戏已经开始。", code="already_started")
     if int(info.get("players", 0)) < 1:
@@ -110,7 +108,7 @@ def _start(rt: Runtime, game: Game, info: dict, body: dict) -> list[Emit]:
     return _open(rt, game, 0)
 
 
-def _next(rt: Runtime, game: Game, info: dict, body: dict) -> list[Emit]:
+def _next(rt: Runtime, game: Game, info: dict, body: dict) -> list[Emit | EmitEach]:
     state, index = info["state"], int(info["index"])
     if state == "lobby":
         return _start(rt, game, info, body)
@@ -121,7 +119,7 @@ def _next(rt: Runtime, game: Game, info: dict, body: dict) -> list[Emit]:
     raise Conflict("游戏已结束。", code="game_over")
 
 
-def _skip(rt: Runtime, game: Game, info: dict, body: dict) -> list[Emit]:
+def _skip(rt: Runtime, game: Game, info: dict, body: dict) -> list[Emit | EmitEach]:
     state, index = info["state"], int(info["index"])
     if state != "question":
         return _next(rt, game, info, body)
@@ -130,7 +128,7 @@ def _skip(rt: Runtime, game: Game, info: dict, body: dict) -> list[Emit]:
     return emits + following
 
 
-def _pause(rt: Runtime, game: Game, info: dict, body: dict) -> list[Emit]:
+def _pause(rt: Runtime, game: Game, info: dict, body: dict) -> list[Emit | EmitEach]:
     if info["state"] != "question" or "paused_left_ms" in info:
         raise Conflict("当前没有正在计时的题目。", code="not_running")
     left = game_views.left_ms(rt, info)
@@ -142,7 +140,7 @@ def _pause(rt: Runtime, game: Game, info: dict, body: dict) -> list[Emit]:
     return [Emit("game_clock", clock, game_views.game_room(game.id))]
 
 
-def _resume(rt: Runtime, game: Game, info: dict, body: dict) -> list[Emit]:
+def _resume(rt: Runtime, game: Game, info: dict, body: dict) -> list[Emit | EmitEach]:
     if info["state"] != "question" or "paused_left_ms" not in info:
         raise Conflict("计时没有暂停。", code="not_paused")
     left = int(info["paused_left_ms"])
@@ -159,14 +157,14 @@ def _resume(rt: Runtime, game: Game, info: dict, body: dict) -> list[Emit]:
     return [Emit("game_clock", clock, game_views.game_room(game.id))]
 
 
-def _end(rt: Runtime, game: Game, info: dict, body: dict) -> list[Emit]:
+def _end(rt: Runtime, game: Game, info: dict, body: dict) -> list[Emit | EmitEach]:
     if info["state"] == "over":
         return []
     emits = close_question(rt, game, int(info["index"]), force=True) if info["state"] == "question" else []
     return emits + _over(rt, game)
 
 
-def _remove(rt: Runtime, game: Game, info: dict, body: dict) -> list[Emit]:
+def _remove(rt: Runtime, game: Game, info: dict, body: dict) -> list[Emit | EmitEach]:
     try:
         pid = int(body.get("player_id"))
     except (TypeError, ValueError):
@@ -192,7 +190,7 @@ def _all_answered(rt: Runtime, gid: int, info: dict) -> bool:
     return bool(seated) and seated <= set(rt.state.games.answers(gid, int(info["index"])))
 
 
-def _judge(rt: Runtime, game: Game, info: dict, body: dict) -> list[Emit]:
+def _judge(rt: Runtime, game: Game, info: dict, body: dict) -> list[Emit | EmitEach]:
     """The host marks the first waiting buzzer right (points, question closes) or wrong (the next answers)."""
     index = int(info["index"])
     if info["state"] != "question" or not game.questions[index].get("buzzer"):
@@ -221,9 +219,9 @@ _STEPS = {"start": _start, "next": _next, "pause": _pause, "resume": _resume, "s
           "remove": _remove, "judge": _judge}
 
 
-def close_due(rt: Runtime) -> list[Emit]:
+def close_due(rt: Runtime) -> list[Emit | EmitEach]:
     """Close every question whose deadline has passed (the background closer; idempotent)."""
-    emits: list[Emit] = []
+    emits: list[Emit | EmitEach] = []
     for gid in rt.state.games.due(to_ms(rt.clock.now())):
         game = rt.session.get(Game, gid)
         if game is None:
@@ -245,7 +243,7 @@ def close_due(rt: Runtime) -> list[Emit]:
     return emits
 
 
-def close_if_all_answered(rt: Runtime, pin: object) -> list[Emit]:
+def close_if_all_answered(rt: Runtime, pin: object) -> list[Emit | EmitEach]:
     """Everyone seated has answered: close now rather than wait for the clock."""
     game = games.find_game(rt, pin)
     with rt.state.games.lock(game.id):

@@ -3,6 +3,11 @@
 Players: game_join, game_rejoin, game_answer, game_buzz. Hosts: game_host with an action
 (watch, start, next, pause, resume, skip, end, remove, judge), checked against the host token.
 Rooms: game:<id> (everyone), game:<id>:host (host screens), game:<id>:p:<player> (one phone).
+
+Room-wide frames go through Flask-SocketIO's Redis queue. Per-phone frames (each player's own
+rank after a question: 2,000 bodies in a big game) travel as one batch on the state package's
+channel instead, and each process hands them to its own clients (`ignore_queue`: rooms are
+tracked per process), so a close costs one publish rather than one per player.
 """
 
 from __future__ import annotations
@@ -12,20 +17,39 @@ from collections.abc import Callable
 
 from flask import Flask, request
 from flask_socketio import SocketIO, join_room
+from socketio import PubSubManager
 
 from contest import runtime
 from contest.errors import ContestError
 from contest.play import game_flow, games
-from contest.play.game_views import Emit, game_room, host_room, player_room
+from contest.play.game_views import Emit, EmitEach, game_room, host_room, player_room
 from contest.play.live import NAMESPACE
+from contest.state import State
 
 log = logging.getLogger(__name__)
 CLOSER_INTERVAL_S = 0.1
 
 
-def publish(socketio: SocketIO, emits: list[Emit]) -> None:
+def _queued(socketio: SocketIO) -> bool:
+    """Whether frames reach other processes through a message queue (tests run without one)."""
+    return isinstance(socketio.server.manager, PubSubManager)
+
+
+def deliver_here(socketio: SocketIO, event: str, frames: list[tuple[str, dict]]) -> None:
+    """Send per-room frames to this process's clients only (those rooms' other members hear the batch)."""
+    for room, body in frames:
+        socketio.emit(event, body, to=room, namespace=NAMESPACE, ignore_queue=True)
+
+
+def publish(socketio: SocketIO, state: State, emits: list[Emit | EmitEach]) -> None:
     for item in emits:
-        socketio.emit(item.event, item.body, to=item.room, namespace=NAMESPACE)
+        if isinstance(item, EmitEach):
+            if _queued(socketio):
+                state.games.publish_each(item.event, item.frames)
+            else:
+                deliver_here(socketio, item.event, item.frames)
+        else:
+            socketio.emit(item.event, item.body, to=item.room, namespace=NAMESPACE)
 
 
 def _body(data: object) -> dict:
@@ -54,7 +78,7 @@ def register(socketio: SocketIO) -> None:
         def work(rt, body):
             outcome = games.join(rt, body.get("pin"), body.get("name"), body.get("unit_id"), request.remote_addr)
             seat_rooms(outcome.game_id, outcome.ack["player_id"])
-            publish(socketio, outcome.emits)
+            publish(socketio, rt.state, outcome.emits)
             return outcome.ack
 
         return _call(work, data)
@@ -73,9 +97,9 @@ def register(socketio: SocketIO) -> None:
         def work(rt, body):
             outcome, everyone = games.answer(rt, body.get("pin"), body.get("token"), body.get("index"),
                                              body.get("answer"))
-            publish(socketio, outcome.emits)
+            publish(socketio, rt.state, outcome.emits)
             if everyone:
-                publish(socketio, game_flow.close_if_all_answered(rt, body.get("pin")))
+                publish(socketio, rt.state, game_flow.close_if_all_answered(rt, body.get("pin")))
             return outcome.ack
 
         return _call(work, data)
@@ -84,7 +108,7 @@ def register(socketio: SocketIO) -> None:
     def game_buzz(data):
         def work(rt, body):
             outcome = games.buzz(rt, body.get("pin"), body.get("token"), body.get("index"))
-            publish(socketio, outcome.emits)
+            publish(socketio, rt.state, outcome.emits)
             return outcome.ack
 
         return _call(work, data)
@@ -95,27 +119,31 @@ def register(socketio: SocketIO) -> None:
             outcome = game_flow.host(rt, body.get("pin"), body.get("host_token"), body.get("action"), body)
             join_room(game_room(outcome.game_id))
             join_room(host_room(outcome.game_id))
-            publish(socketio, outcome.emits)
+            publish(socketio, rt.state, outcome.emits)
             return outcome.ack
 
         return _call(work, data)
 
 
 def close_due_once(app: Flask) -> int:
-    """Close the questions whose deadline passed and send their results; returns frames sent."""
+    """Close the questions whose deadline passed and send their results; returns the sends (a batch counts once)."""
     with app.app_context():
         rt = runtime.current()
         try:
             emits = game_flow.close_due(rt)
         finally:
             rt.session.close()
-    publish(app.extensions["jd.socketio"], emits)
+    publish(app.extensions["jd.socketio"], app.extensions["jd.state"], emits)
     return len(emits)
 
 
 def start_background_tasks(app: Flask) -> None:
-    """The deadline closer of live games in this server process (resumes live games first)."""
+    """The deadline closer of live games and the listener for per-phone frames (resumes live games first)."""
     socketio = app.extensions["jd.socketio"]
+    if _queued(socketio):
+        state = app.extensions["jd.state"]
+        socketio.start_background_task(state.games.listen_each, lambda event, frames:
+                                       deliver_here(socketio, event, frames))
     with app.app_context():
         rt = runtime.current()
         try:

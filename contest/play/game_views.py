@@ -26,11 +26,19 @@ class Emit:
 
 
 @dataclass
+class EmitEach:
+    """One event with a body of its own for each of many rooms (every phone's own rank): sent as one batch."""
+
+    event: str
+    frames: list[tuple[str, dict]]  # (room, body)
+
+
+@dataclass
 class Outcome:
     """An acknowledgement and the frames the call caused."""
 
     ack: dict
-    emits: list[Emit] = field(default_factory=list)
+    emits: list[Emit | EmitEach] = field(default_factory=list)
     game_id: int | None = None  # the game the call was about (the socket layer joins its rooms)
 
 
