@@ -14,6 +14,8 @@
   let picked = [];
   let timer = null;
   let lastMine = null;     // own rank after the last question, for the podium view
+  let resultIndex = null;  // the question whose result is on screen
+  let earlyMine = null;    // own rank that came before its result (the two travel on different channels)
 
   function setLink(up) {
     $("link").replaceChildren(el("span", "status-dot" + (up ? "" : " down")), up ? "已连接" : "重新连接中…");
@@ -88,6 +90,7 @@
 
   function openQuestion(body, answered) {
     question = body;
+    resultIndex = null;
     sent = !!answered;
     picked = [];
     window.Game.syncClock(body.server_time);
@@ -188,12 +191,22 @@
   function showResult(result) {
     question = null;
     clearInterval(timer);
+    resultIndex = result.index;
     $("r-verdict").textContent = "";
     $("r-key").textContent = "正确答案：" + window.Game.answerText(result);
     $("r-points").textContent = "";
     $("r-rank").textContent = "正在计算排名…";
     $("r-score").textContent = "";
     show(views, "result");
+    const early = earlyMine;
+    earlyMine = null;
+    if (early && early.index === result.index) showMine(early);
+  }
+
+  function onMine(mine) {
+    lastMine = mine;
+    if (mine.index === resultIndex) showMine(mine);
+    else if (resultIndex === null || mine.index > resultIndex) earlyMine = mine;  // shown when its result comes
   }
 
   function showMine(mine) {
@@ -231,7 +244,7 @@
   });
   socket.on("game_buzz", showOrder);
   socket.on("game_result", (body) => { if (seat) showResult(body); });
-  socket.on("game_you", showMine);
+  socket.on("game_you", onMine);
   socket.on("game_over", (body) => showOver(body, null));
   socket.on("game_removed", () => { localStorage.removeItem(STORE); seat = null; show(views, "removed"); });
 
