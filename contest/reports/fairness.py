@@ -10,9 +10,12 @@ its reading floor (answers arriving in the same millisecond are taken in the ord
 
     floor = READ_BASE_S + (characters of the stem and the options) / READ_CHARS_PER_S
 
-An attempt with at least FAST_MIN_ANSWERS too-fast correct answers is flagged. An answer
-changed later counts at its last arrival, and answers queued while the network was down
-arrive together: staff judge a flag with the attempt's duration beside it.
+An attempt is flagged when it has at least FAST_MIN_ANSWERS too-fast correct answers AND
+its last answer arrived sooner after the start than the reading floors of all its correct
+answers add up to. The second condition is for workers on flaky networks: the quiz page keeps
+answers made while offline and sends them together on reconnect, so their gaps are near zero,
+but the attempt as a whole took as long as the reading did. A script that answers at once
+fails both. An answer changed later counts at its last arrival.
 
 Many entrants on one device (同一设备多人): the worker pages keep a random id in the browser
 and send it on entry and attempt start (contest/play/origins.py); a device id used by at least
@@ -138,7 +141,10 @@ def fast_attempts(session: Session, cid: int, owners: pd.Series) -> pd.DataFrame
     frame["floor_ms"] = frame["question_id"].map(floors)  # wrong answers (question 0) get none
     fast = frame[frame["gap_ms"] < frame["floor_ms"]]
     per_attempt = fast.groupby("attempt_id").agg(fast_answers=("gap_ms", "size"), fastest_ms=("gap_ms", "min"))
-    per_attempt = per_attempt[per_attempt["fast_answers"] >= FAST_MIN_ANSWERS].reset_index()
+    whole = frame.groupby("attempt_id").agg(answered_ms=("offset_ms", "max"), reading_ms=("floor_ms", "sum"))
+    per_attempt = per_attempt.join(whole)
+    per_attempt = per_attempt[(per_attempt["fast_answers"] >= FAST_MIN_ANSWERS)
+                              & (per_attempt["answered_ms"] < per_attempt["reading_ms"])].reset_index()
     if per_attempt.empty:
         return pd.DataFrame(columns=FAST_COLUMNS)
     per_attempt["entrant_id"] = per_attempt["attempt_id"].map(owners)

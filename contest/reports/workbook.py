@@ -130,7 +130,8 @@ def fairness_summary(flags: fairness.Fairness) -> str:
 
 def fairness_rule(flags: fairness.Fairness) -> str:
     return (f"答对的题距上一题（第一题距开始答题）的时间短于读题所需（{fairness.READ_BASE_S:g} 秒 + 题干与选项字数 ÷ "
-            f"{fairness.READ_CHARS_PER_S:g} 字/秒）为过快，一份答卷有 {fairness.FAST_MIN_ANSWERS} 道及以上即列出；"
+            f"{fairness.READ_CHARS_PER_S:g} 字/秒）为过快，一份答卷有 {fairness.FAST_MIN_ANSWERS} 道及以上、"
+            "且从开始答题到最后一题的时间短于各答对题读题所需之和即列出（断网后一并补发的答案不因间隔短而列出）；"
             f"同一设备报名或答题的有 {fairness.DEVICE_MIN_ENTRANTS} 人及以上；同一网络地址超过 {flags.address_limit} 人"
             f"（取 {fairness.ADDRESS_MIN_ENTRANTS} 与本竞赛各地址人数的中位数 {flags.address_typical:g} 的 "
             f"{fairness.ADDRESS_FACTOR} 倍中较大者）。")
@@ -303,7 +304,7 @@ def sheet_fairness(wb: Workbook, fig: Figures) -> PendingRows:
     fast = flags.fast.merge(fig.attempts[["attempt_id", "score", "duration_ms"]], on="attempt_id", how="left")
     fast = fast.assign(
         kind=fairness.FAST, key=None, entrants=None,
-        note=[f"{n} 道答对的题用时短于读题所需，最短 {ms / 1000:.1f} 秒；断网后补发的答案间隔也很短，请结合答卷用时核查"
+        note=[f"{n} 道答对的题用时短于读题所需，最短 {ms / 1000:.1f} 秒，整份答卷也快于读题所需"
               for n, ms in zip(fast["fast_answers"], fast["fastest_ms"], strict=True)])
     shared = flags.shared.assign(
         note=[f"同一设备共 {n} 人报名或答题（{u} 个单位）" if kind == fairness.DEVICE
