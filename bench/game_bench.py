@@ -1,6 +1,7 @@
 """One live game with many players on one `contest serve` process (issue 5's figures).
 
     .venv/bin/python bench/game_bench.py [--players 2000] [--seconds 10] [--database-url URL]
+                                         [--client-processes N]
 
 N python-socketio AsyncClients join one PIN room over websockets; the host starts. Question 1:
 every player answers at a random moment within the first 8 s (it closes when the last answer
@@ -8,12 +9,14 @@ is in). Question 2: 90 % answer, so it closes by the server's clock. Printed: jo
 acknowledgement latencies, and from question close (the server's `closed_at`) to the result
 reaching each phone, p50/p99/max, plus a check that every acknowledged answer was counted in
 the result and stored in SQL. Everything runs on loopback, bounded in count and time.
+The players run in --client-processes processes (default 1); the host in this one.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import multiprocessing
 import os
 import random
 import socket
@@ -23,6 +26,7 @@ import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
+from types import SimpleNamespace
 
 import httpx
 import socketio
@@ -160,17 +164,54 @@ async def wait_for(predicate, timeout: float, what: str):
     raise RuntimeError(f"timed out waiting for {what}")
 
 
-async def play(url: str, links: dict, players: int, seconds: int, connect_batch: int) -> tuple[list[Player], dict]:
+def crowd_process(url: str, links: dict, ids: range, batch: int, seconds: int, conn) -> None:
+    """A share of the players in a process of its own: real phones read their frames in parallel,
+    while one asyncio process reads 2,000 frames one after the other (and counts that as latency)."""
+    try:
+        asyncio.run(asyncio.wait_for(_crowd(url, links, ids, batch, seconds, conn), timeout=600))
+    except BaseException as error:  # the host side reports it and stops
+        conn.send(("error", repr(error)))
+        raise
+
+
+async def _crowd(url: str, links: dict, ids: range, batch: int, seconds: int, conn) -> None:
     share = {0: 1.0, 1: 0.9}
     crowd = [Player(i, url, links["pin"], links["units"][i % len(links["units"])], share, random.Random(i))
-             for i in range(players)]
+             for i in ids]
+    try:
+        join_s: list[float] = []
+        for first in range(0, len(crowd), batch):
+            join_s += await asyncio.gather(*(p.join() for p in crowd[first:first + batch]))
+        conn.send(("joined", join_s))
+        for index in (0, 1):
+            await wait_for(lambda i=index: all(i in p.result_at for p in crowd), seconds + 30, f"results of {index}")
+            await wait_for(lambda i=index: all(i in p.you_at for p in crowd), 30, f"own ranks of {index}")
+            conn.send(("done", index))
+        await wait_for(lambda: all(p.over_at for p in crowd), 30, "the podium")
+        seen = [{"ack_s": p.ack_s, "accepted": p.accepted, "result_at": p.result_at, "you_at": p.you_at}
+                for p in crowd]
+        conn.send(("seen", seen, time.process_time()))
+    finally:
+        await asyncio.gather(*(p.sio.disconnect() for p in crowd), return_exceptions=True)
+
+
+async def receive(conns: list, kind: str) -> list:
+    """One message of `kind` from every crowd process (an error from any of them stops the run)."""
+    got = []
+    for conn in conns:
+        message = await asyncio.to_thread(conn.recv)
+        if message[0] != kind:
+            raise RuntimeError(f"crowd process: expected {kind}, got {message}")
+        got.append(message[1:])
+    return got
+
+
+async def play(url: str, links: dict, conns: list) -> tuple[list, dict]:
+    """The host's side; the players are in the crowd processes behind `conns`."""
     figures: dict = {}
     started = time.monotonic()
-    join_s: list[float] = []
-    for first in range(0, players, connect_batch):
-        join_s += await asyncio.gather(*(p.join() for p in crowd[first:first + connect_batch]))
+    figures["join"] = [s for (joined,) in await receive(conns, "joined") for s in joined]
     figures["join_all_s"] = time.monotonic() - started
-    figures["join"] = join_s
 
     host = socketio.AsyncClient(reconnection=True, request_timeout=30)
     await host.connect(url, namespaces=[NAMESPACE], transports=["websocket"], wait_timeout=30)
@@ -182,24 +223,41 @@ async def play(url: str, links: dict, players: int, seconds: int, connect_batch:
             raise RuntimeError(f"host {action}: {ack}")
         return ack
 
-    snap = await act("watch")
-    figures["seated"] = snap["players"]
-    await act("start")
-    for index in (0, 1):
-        await wait_for(lambda i=index: all(i in p.result_at for p in crowd), seconds + 30, f"results of {index}")
-        await wait_for(lambda i=index: all(i in p.you_at for p in crowd), 30, f"own ranks of {index}")
-        await act("next" if index == 0 else "end")
-    await wait_for(lambda: all(p.over_at for p in crowd), 30, "the podium")
-    return crowd, figures
-
-
-async def run(url: str, links: dict, players: int, seconds: int, batch: int) -> tuple[list[Player], dict]:
-    crowd, figures = [], {}
     try:
-        crowd, figures = await play(url, links, players, seconds, batch)
+        snap = await act("watch")
+        figures["seated"] = snap["players"]
+        await act("start")
+        for index in (0, 1):
+            await receive(conns, "done")
+            await act("next" if index == 0 else "end")
+        crowd, cpu = [], 0.0
+        for seen, process_cpu in await receive(conns, "seen"):
+            crowd += [SimpleNamespace(**p) for p in seen]
+            cpu += process_cpu
+        figures["crowd_cpu"] = cpu
     finally:
-        await asyncio.gather(*(p.sio.disconnect() for p in crowd), return_exceptions=True)
+        await host.disconnect()
     return crowd, figures
+
+
+def run(url: str, links: dict, players: int, seconds: int, batch: int, processes: int) -> tuple[list, dict]:
+    """Players in `processes` crowd processes (spawned: no state inherited), the host here."""
+    context = multiprocessing.get_context("spawn")
+    conns, workers = [], []
+    for part in range(processes):
+        here, there = context.Pipe()
+        ids = range(part * players // processes, (part + 1) * players // processes)
+        worker = context.Process(target=crowd_process, args=(url, links, ids, batch // processes or 1, seconds, there))
+        worker.start()
+        conns.append(here)
+        workers.append(worker)
+    try:
+        return asyncio.run(asyncio.wait_for(play(url, links, conns), timeout=600))
+    finally:
+        for worker in workers:
+            worker.join(30)
+            if worker.is_alive():
+                worker.terminate()
 
 
 def main() -> None:
@@ -209,6 +267,8 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=100, help="players connecting at once")
     parser.add_argument("--database-url", default=None, help="default: SQLite in a temporary instance")
     parser.add_argument("--server", default="gevent", help="contest serve --server (gevent, eventlet, threading)")
+    parser.add_argument("--client-processes", type=int, default=1,
+                        help="processes the players are spread over (phones read their frames in parallel)")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="jingda-game-bench-") as tmp:
@@ -232,9 +292,9 @@ def main() -> None:
                 except httpx.TransportError:
                     time.sleep(0.1)  # waiting for the port; bounded by the deadline
             cpu_before = cpu_seconds(server.pid), time.process_time()
-            crowd, figures = asyncio.run(asyncio.wait_for(run(url, links, args.players, args.seconds, args.batch),
-                                                          timeout=600))
-            figures["cpu"] = cpu_seconds(server.pid) - cpu_before[0], time.process_time() - cpu_before[1]
+            crowd, figures = run(url, links, args.players, args.seconds, args.batch, args.client_processes)
+            figures["cpu"] = (cpu_seconds(server.pid) - cpu_before[0],
+                              time.process_time() - cpu_before[1] + figures["crowd_cpu"])
             report(crowd, figures, args, stored_answers(instance, database_url, redis_url, links["game_id"]))
         finally:
             server.terminate()
@@ -251,8 +311,8 @@ def main() -> None:
 
 
 def report(crowd: list[Player], figures: dict, args, stored: dict[int, int]) -> None:
-    print(f"game bench: {args.players} players, {args.seconds} s questions, server={args.server}, "
-          f"{os.cpu_count()} cores")
+    print(f"game bench: {args.players} players in {args.client_processes} client process(es), {args.seconds} s "
+          f"questions, server={args.server}, {os.cpu_count()} cores")
     print(f"joined {figures['seated']} seats in {figures['join_all_s']:.1f} s; CPU seconds over the run: "
           f"server {figures['cpu'][0]:.1f}, the {args.players} players {figures['cpu'][1]:.1f} (same 2 cores)")
     print(f"{'':<34}{'count':>7}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}")
