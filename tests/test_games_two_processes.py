@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 import queue
+import threading
 import time
 
 import pytest
 import socketio
 
+from contest.extensions import make_redis
+from contest.state import State
 from tests.game_support import make_game
 from tests.server_process import ServerProcess
 
 NS = "/live"
+
+
+def _wait(condition, what: str, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.05)  # polling a subscription count, bounded by the deadline
 
 
 class RemotePhone:
@@ -36,11 +46,9 @@ def two_servers(app, rt, stores, tmp_path):
     game, host_token = make_game(rt, 2, seconds=30)
     rt.session.commit()
     env = {"DATABASE_URL": stores["database_url"], "REDIS_URL": stores["redis_url"]}
+    before = rt.state.games.each_listeners()  # listeners other tests of this session left behind
     servers = [ServerProcess(tmp_path, env=env).start(), ServerProcess(tmp_path, env=env).start()]
-    deadline = time.monotonic() + 10
-    while rt.state.games.each_listeners() < 2:  # both processes subscribed to the per-phone batches
-        assert time.monotonic() < deadline, "the servers did not subscribe to per-phone frames"
-        time.sleep(0.05)  # polling a start-up condition, bounded by the deadline
+    _wait(lambda: rt.state.games.each_listeners() >= before + 2, "the servers did not subscribe to per-phone frames")
     yield servers, game.pin, host_token
     for server in servers:
         server.stop()
@@ -83,3 +91,25 @@ def test_each_phone_gets_its_own_rank_from_either_process(two_servers):
     finally:
         for phone in (on_a, on_b, host):
             phone.sio.disconnect()
+
+
+def test_a_listener_hears_batches_again_after_its_connection_drops(rt, stores):
+    other = State(make_redis(stores["redis_url"]))  # its own client, as another process has
+    heard: queue.Queue = queue.Queue()
+
+    def deliver(event, frames):
+        if event == "boom":
+            raise ValueError("a bad batch")
+        heard.put((event, frames))
+
+    before = rt.state.games.each_listeners()
+    threading.Thread(target=other.games.listen_each, args=(deliver,), daemon=True).start()
+    _wait(lambda: rt.state.games.each_listeners() > before, "the listener did not subscribe")
+    rt.state.games.publish_each("boom", [])  # a failing delivery does not stop the next ones
+    rt.state.games.publish_each("game_you", [("game:1:p:2", {"rank": 1}), ("game:1:p:3", {"rank": 2})])
+    assert heard.get(timeout=5) == ("game_you", [("game:1:p:2", {"rank": 1}), ("game:1:p:3", {"rank": 2})])
+
+    rt.state.redis.client_kill_filter(_type="pubsub")  # as a Redis restart would cut it
+    _wait(lambda: rt.state.games.each_listeners() > 0, "the listener did not subscribe again")
+    rt.state.games.publish_each("game_you", [("game:1:p:2", {"rank": 3})])
+    assert heard.get(timeout=5) == ("game_you", [("game:1:p:2", {"rank": 3})])
