@@ -32,6 +32,7 @@ Redis Cluster slot):
     jd:{g<gid>}:judged:<index>        hash    player id -> 1 right / 0 wrong (buzzers the host judged)
     jd:{g<gid>}:lock                  string  lock held by host actions and the closer
     jd:games:deadlines                zset    game id -> deadline ms of its open question (the closer's queue)
+    jd:games:personal                 channel JSON {event, frames: [[room, body], ...]}: per-phone frames (own rank) for every server process
 """
 
 from __future__ import annotations
