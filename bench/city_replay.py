@@ -37,6 +37,7 @@ import asyncio
 import math
 import os
 import random
+import signal
 import subprocess
 import sys
 import tempfile
@@ -173,7 +174,14 @@ class Replay:
     # Calls whose answer never came back (even when sent again): the server may have done them.
     unsure: Counter[str] = field(default_factory=Counter)      # "enter", "answer", "submit"
     unsure_units: Counter[int] = field(default_factory=Counter)  # unit index -> submits without an answer
+    finished_answers: int = 0            # answers saved (200) in attempts whose submit was acknowledged
+    unsure_finished_answers: int = 0     # answers that may be in finished attempts, or not
     wall: list[float] = field(default_factory=list)            # time.monotonic() at the end of each attempt
+    last_ack: float = 0.0                                      # time.monotonic() of the latest saved answer
+    stalled_at: float | None = None                            # seconds into the run when it was given up
+    stalled_in_play: int = 0
+    stopped: str = ""                                          # why the replay stopped early, if it did
+    done_at_stop: int = 0
 
     async def call(self, kind: str, http: Http, method: str, path: str, expected: tuple[int, ...],
                    body: object = None, token: str | None = None) -> object:
@@ -232,6 +240,7 @@ async def play_attempt(run: Replay, http: Http, token: str, rng: random.Random) 
         return False
     aid = paper["attempt_id"]
     next_at = time.monotonic()
+    saved_here = unsure_here = 0
     for question in paper["questions"]:
         # Random reading time (at least a third of the mean); a late answer is followed at once.
         next_at = max(next_at + run.read_gap * (1 / 3 + rng.expovariate(1.5)), time.monotonic())
@@ -240,11 +249,20 @@ async def play_attempt(run: Replay, http: Http, token: str, rng: random.Random) 
                                {"answer": answer_for(question, rng)}, token)
         if saved is None:
             run.unsure["answer"] += 1
+            unsure_here += 1
         else:
+            saved_here += 1
             run.acked.add(answer_key(aid, question["id"]))
-            run.per_second[int(time.monotonic() - run.t0)] += 1
+            run.last_ack = time.monotonic()
+            run.per_second[int(run.last_ack - run.t0)] += 1
     result = await run.call("submit", http, "POST", f"/api/v1/attempts/{aid}/submit", (200,), token=token)
-    return None if result is None else True
+    # The workbook counts the answers of finished attempts only.
+    if result is None:
+        run.unsure_finished_answers += saved_here + unsure_here
+        return None
+    run.finished_answers += saved_here
+    run.unsure_finished_answers += unsure_here
+    return True
 
 
 class Watcher(LiveClient):
@@ -286,6 +304,16 @@ async def report_progress(run: Replay, total_attempts: int, every: float = 30.0)
         last_answers, last_at = answers, now
 
 
+async def stall_watch(run: Replay, stall_s: float) -> None:
+    """Return when no answer was acknowledged for `stall_s` while attempts were in play."""
+    while True:
+        await asyncio.sleep(5)
+        now = time.monotonic()
+        if run.in_play and now - max(run.last_ack, run.t0) > stall_s:
+            run.stalled_at, run.stalled_in_play = now - run.t0, run.in_play
+            return
+
+
 async def replay(args, port: int, played, plan: list[Entrant], server_cpu) -> dict:
     seconds = args.minutes * 60
     compress = (DAY_END_H - DAY_START_H) * 3600 / seconds
@@ -300,8 +328,23 @@ async def replay(args, port: int, played, plan: list[Entrant], server_cpu) -> di
     run.t0 = time.monotonic() + 1
     total = sum(len(e.arrivals) for e in plan)
     progress = asyncio.ensure_future(report_progress(run, total))
-    await asyncio.gather(*(play_entrant(run, who) for who in plan))
+    players = asyncio.gather(*(play_entrant(run, who) for who in plan))
+    watchdog = asyncio.ensure_future(stall_watch(run, args.stall))
+    interrupted = asyncio.Event()   # Ctrl-C: stop the replay but still check and report what was done
+    asyncio.get_running_loop().add_signal_handler(signal.SIGINT, interrupted.set)
+    stop = asyncio.ensure_future(interrupted.wait())
+    await asyncio.wait({players, watchdog, stop}, return_when=asyncio.FIRST_COMPLETED)
     ended = time.monotonic()
+    asyncio.get_running_loop().remove_signal_handler(signal.SIGINT)
+    watchdog.cancel()
+    stop.cancel()
+    if not players.done():  # a wedged server would keep the replay going for hours: stop, check what was done
+        run.stopped = "server stalled" if run.stalled_at is not None else "interrupted"
+        run.stalled_at = run.stalled_at or ended - run.t0
+        run.stalled_in_play = run.stalled_in_play or run.in_play
+        run.done_at_stop = len(run.wall)   # before the cancelled ones add theirs
+        players.cancel()
+        await asyncio.gather(players, return_exceptions=True)
     cpu = (server_cpu() - cpu0, cpu_seconds(os.getpid()) - own0)
     progress.cancel()
     await asyncio.sleep(3 * 0.3 + 2)  # the last throttled pushes reach the watchers
@@ -341,7 +384,8 @@ def check_workbook(book: dict, run: Replay, unit_names: list[str]) -> list[tuple
         ("entrants (报名人数)", run.entered, run.unsure["enter"], s.get("报名人数")),
         ("participants (参与人数)", len(run.first_submits), unsure_submits, s.get("参与人数")),
         ("attempts (完成答卷数)", sum(run.submitted.values()), unsure_submits, s.get("完成答卷数")),
-        ("answers (提交答案数)", len(run.acked), run.unsure["answer"], s.get("提交答案数")),
+        ("answers of finished attempts (提交答案数)", run.finished_answers, run.unsure_finished_answers,
+         s.get("提交答案数")),
         ("participating units", len(run.participants), unsure_submits,
          sum(1 for u in in_book.values() if u["participants"])),
     ]
@@ -404,6 +448,8 @@ def main() -> None:
                         help="server processes (contest serve --workers N) behind deploy/nginx.conf; 1: no proxy")
     parser.add_argument("--ceiling-duration", type=float, default=15, help="seconds of the ceiling run (0: skip)")
     parser.add_argument("--ceiling-connections", type=int, default=500)
+    parser.add_argument("--stall", type=float, default=120,
+                        help="give up when no answer is acknowledged for this many seconds while attempts are in play")
     args = parser.parse_args()
     args.minutes = args.minutes or DEFAULT_MINUTES * args.scale
     entrants, attempts = round(CITY_ENTRANTS * args.scale), round(CITY_ATTEMPTS * args.scale)
@@ -504,7 +550,13 @@ def print_report(args, stores, plan, fig, sql, book, book_path, export_s, ceilin
     errors = sum(sum(c.errors.values()) for c in run.calls.values())
     all_lat = sorted(lat for c in run.calls.values() for lat in c.latencies)
     p99_all = quantile(all_lat, .99) * 1000
+    if run.stopped:
+        why = (f"no answer acknowledged for {args.stall:g} s" if run.stopped == "server stalled" else "Ctrl-C")
+        print(f"** STOPPED EARLY ({run.stopped}: {why}) at {run.stalled_at:.0f} s with {run.stalled_in_play} attempts "
+              f"in play and {run.done_at_stop} of {attempts} attempts done **")
     rows_out = [
+        ("replay completed", "yes" if not run.stopped else f"NO: {run.stopped} at {run.stalled_at:.0f} s "
+         f"({run.done_at_stop} of {attempts} attempts done)", "yes", mark(not run.stopped)),
         ("replay wall time", f"{span:.0f} s (planned {planned_s:.0f} s)", "", ""),
         ("answers acknowledged", f"{len(run.acked)}", f"{attempts * 10}", mark(len(run.acked) == attempts * 10)),
         ("answers/s mean / peak (10 s)", f"{mean:.0f} / {peak:.0f}", "", ""),
