@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -30,6 +31,26 @@ def cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process so far (Linux /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def port_free(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def free_base_port(offsets: list[int], low: int = 20000, high: int = 60000) -> int:
+    """A port P such that P + each offset is free now (others run benchmarks on this machine too)."""
+    rng = random.Random()
+    for _ in range(200):
+        base = rng.randrange(low, high)
+        if all(port_free(base + offset) for offset in offsets):
+            return base
+    raise RuntimeError("no free ports found")
 
 
 def loopback_address(index: int) -> str:
@@ -140,6 +161,9 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 30) -> Server:
+        # Another server already on the port would answer the readiness poll in this one's place.
+        if not port_free(self.port):
+            raise RuntimeError(f"port {self.port} is in use: pick another with --port")
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen(self.args, env=self.env, cwd=PROJECT, stdout=log,
                                             stderr=subprocess.STDOUT)
