@@ -11,6 +11,7 @@ from __future__ import annotations
 import atexit
 import os
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -72,8 +73,18 @@ def ensure_server(instance: Path, stop_at_exit: bool = True) -> str:
     return url
 
 
+# Set when this process shuts its embedded server down at exit: listeners then stay quiet.
+_STOPPING = threading.Event()
+
+
+def stopping() -> bool:
+    """True once this process is shutting its embedded Redis down (a lost connection is expected)."""
+    return _STOPPING.is_set()
+
+
 def stop_if_unused(socket_path: Path) -> None:
     """Shut the server down unless another process of ours is still connected."""
+    _STOPPING.set()
     try:
         client = redis.Redis(unix_socket_path=str(socket_path), socket_timeout=2)
         mine = f"{CLIENT_PREFIX}{os.getpid()}"

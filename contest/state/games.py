@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 import redis
 
+from contest import embedded_redis
 from contest.state import keys
 from contest.state.health import FAULTS
 
@@ -295,12 +296,12 @@ class GameState:
         Survives Redis outages by subscribing again; batches published meanwhile are lost, as
         any pub/sub frame is (a phone sees its rank in the next result or its rejoin snapshot).
         """
-        warned = False
+        failures = 0
         while True:
             pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
             try:
                 pubsub.subscribe(keys.game_personal())
-                warned = False
+                failures = 0
                 for message in pubsub.listen():
                     if message["type"] != "message":
                         continue
@@ -310,9 +311,10 @@ class GameState:
                     except Exception:  # a bad batch must not stop the next ones
                         log.exception("delivering %s frames failed", batch.get("event"))
             except FAULTS as error:
-                if not warned:  # once an outage, not every second of it
+                failures += 1
+                # Once an outage, and only if a retry a second later fails too; quiet while exiting.
+                if failures == 2 and not embedded_redis.stopping():
                     log.warning("game frames: Redis unavailable (%s); retrying", error)
-                    warned = True
             finally:
                 try:
                     pubsub.close()

@@ -17,6 +17,7 @@ from collections.abc import Iterable
 
 import redis
 
+from contest import embedded_redis
 from contest.state import keys
 from contest.state.health import FAULTS
 
@@ -72,7 +73,7 @@ class TokenCache:
                 threading.Thread(target=self._listen, name="jd-token-revocations", daemon=True).start()
 
     def _listen(self) -> None:
-        warned = False
+        failures = 0
         while True:
             pubsub = self.redis.pubsub()
             try:
@@ -81,13 +82,14 @@ class TokenCache:
                     if message["type"] == "subscribe":
                         self._known.clear()  # revocations missed while not listening
                         self._listening.set()
-                        warned = False
+                        failures = 0
                     elif message["type"] == "message":
                         self._drop(int(message["data"]))
             except FAULTS as error:
-                if not warned:  # once an outage, not every second of it
+                failures += 1
+                # Once an outage, and only if a retry a second later fails too; quiet while exiting.
+                if failures == 2 and not embedded_redis.stopping():
                     log.warning("token revocations: Redis unavailable (%s); retrying", error)
-                    warned = True
             finally:
                 self._listening.clear()
                 try:
