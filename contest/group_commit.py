@@ -14,6 +14,7 @@ import sys
 import weakref
 from collections.abc import Callable
 
+from sqlalchemy import exc
 from sqlalchemy.engine import Connection, Engine
 
 # Rows per transaction at most; the rest wait for the next one.
@@ -92,6 +93,11 @@ class GroupCommit:
         try:
             with self.engine.begin() as connection:
                 outcomes = self.write(connection, [row for row, _ in ordered])
+        except (exc.TimeoutError, exc.OperationalError) as error:
+            # No connection, or the database away: no row would fare better alone (503 for each).
+            for _row, waiter in ordered:
+                waiter.set_exception(error)
+            return
         except Exception:  # noqa: BLE001 - retried row by row below, each failure to its own request
             for row, waiter in ordered:
                 try:

@@ -373,6 +373,7 @@ def answer(rt: Runtime, pin: object, token: object, index: object, given: object
     if taken < 0:
         raise _refusal(taken)
     # In SQL before the acknowledgement; a row already there (a rebuild took it from SQL) stays: still once.
+    rt.session.commit()  # the pooled connection goes back before waiting on the writer (see attempts)
     game_store.store(rt.session.get_bind(), {
         "game_id": game.id, "player_id": pid, "question_index": index, "question_id": question.id,
         "answer": canonical, "received_at": now, "elapsed_ms": elapsed, "is_correct": right, "points": points})

@@ -65,12 +65,25 @@ class BankCache:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._banks: dict[int, tuple[float, dict[int, BankQuestion]]] = {}
+        self._loading: set[int] = set()
 
     def questions(self, session: Session, bank_id: int) -> dict[int, BankQuestion]:
         with self._lock:
             cached = self._banks.get(bank_id)
             if cached and time.monotonic() - cached[0] < _CACHE_SECONDS:
                 return cached[1]
+            # Expired: one request reloads, the others go on with the old copy (under load, a
+            # crowd of requests all reloading at once queued for the pool every 30 s).
+            if cached and bank_id in self._loading:
+                return cached[1]
+            self._loading.add(bank_id)
+        try:
+            return self._load(session, bank_id)
+        finally:
+            with self._lock:
+                self._loading.discard(bank_id)
+
+    def _load(self, session: Session, bank_id: int) -> dict[int, BankQuestion]:
         rows = session.execute(
             select(Question.id, Question.type, Question.stem, Question.options, Question.answer,
                    Question.explanation, Question.score, Question.category)
