@@ -337,13 +337,21 @@ def _positions(text: str | None, option: str) -> set[int]:
 @click.option("--unit-ranking", type=click.Choice(["avg", "sum"]), default="avg", show_default=True)
 @click.option("--nicknames", is_flag=True, help="show names unmasked (players type nicknames)")
 @click.option("--title", default="现场竞赛")
+@click.option("--roster", type=click.Path(exists=True, dir_okay=False),
+              help="xlsx/csv of 姓名, 手机号, 单位: only these people join (with phone and name)")
+@click.option("--roster-contest", type=int, help="or: only the people on this contest's roster join")
 @click.option("--base-url", default="http://127.0.0.1:5000", show_default=True, help="where the server is reached")
 @click.option("--json", "as_json", is_flag=True)
 def create_game_cmd(bank_id, count, question_ids, paper, seconds, scoring, streak_bonus, double, buzzer, unit_ranking,
-                    nicknames, title, base_url, as_json) -> None:
-    from contest.errors import ContestError
-    from contest.play import games, papers
+                    nicknames, title, roster, roster_contest, base_url, as_json) -> None:
+    from pathlib import Path
 
+    from contest.errors import ContestError
+    from contest.play import game_roster, games, papers
+    from contest.play.roster import read_roster
+
+    if roster and roster_contest:
+        fail(["--roster 与 --roster-contest 只能二选一。"])
     ids = None
     if question_ids:
         _positions(question_ids, "--question-ids")  # refuses anything but numbers
@@ -357,10 +365,14 @@ def create_game_cmd(bank_id, count, question_ids, paper, seconds, scoring, strea
                 buzzer=_positions(buzzer, "--buzzer"), unit_ranking=unit_ranking, mask_names=not nicknames,
                 title=title,
             )
+            if roster:  # read first: a faulty roster creates no game
+                settings.roster = read_roster(rt.session, _read_file(roster), Path(roster).name)
+            elif roster_contest:
+                settings.roster = game_roster.from_contest(rt.session, roster_contest)
             game, host_token = games.create_game(rt, settings, app.config["SECRET_KEY"])
         except ContestError as error:
             rt.session.rollback()
-            fail([error.message])
+            fail(error.message.splitlines())
         base = base_url.rstrip("/")
         links = {"pin": game.pin, "host_token": host_token, "host_url": f"{base}/screen/game/{game.pin}#{host_token}",
                  "join_url": f"{base}/g/{game.pin}"}

@@ -304,6 +304,22 @@ class GamePlayer(Base):
     unit: Mapped[Unit | None] = relationship()
 
 
+class GameRosterEntry(Base):
+    """Who may join a roster-only game (a final for named people); `player_id` is their seat once taken.
+
+    A game with any entries is roster-only: players join with a phone on the list.
+    """
+
+    __tablename__ = "game_roster_entries"
+    __table_args__ = (UniqueConstraint("game_id", "phone", name="uq_game_roster_phone"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    game_id: Mapped[int] = mapped_column(ForeignKey("games.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(64))
+    phone: Mapped[str] = mapped_column(String(20))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    player_id: Mapped[int | None] = mapped_column(ForeignKey("game_players.id", ondelete="SET NULL"), unique=True)
+
+
 class GameAnswer(Base):
     """One player's answer (or buzz) to one question of a game, with the points it earned."""
 

@@ -99,3 +99,34 @@ def test_host_and_three_phones_play_to_the_podium(app, rt, live_server, chromium
     assert games.find_game(rt, pin).state == "over"
     for context in [host_ctx, *contexts]:
         context.close()
+
+
+@pytest.mark.browser
+def test_phone_joins_a_roster_only_game_with_its_listed_phone(app, rt, live_server, chromium, real_sockets):  # noqa: F811
+    from contest.play.roster import RosterRow
+
+    units = make_units(rt.session)
+    game, host_token = make_game(rt, 2, roster=[RosterRow("张三丰", "13800000001", units[1].id)])
+    pin = game.pin
+    rt.session.close()
+    context = chromium.new_context(**PHONE)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.goto(f"{live_server}/g/{pin}")
+    expect(page.locator("#phone-row")).to_be_hidden()
+    page.fill("#name", "张三丰")
+    page.click("#join-form button")
+    # The server says the game is roster-only: the phone field appears, the unit picker goes.
+    expect(page.locator("#join-error")).to_contain_text("请填写手机号")
+    expect(page.locator("#phone-row")).to_be_visible()
+    expect(page.locator("#unit-row")).to_be_hidden()
+    page.fill("#phone", "13900000000")
+    page.click("#join-form button")
+    expect(page.locator("#join-error")).to_contain_text("名单中没有")
+    page.screenshot(path=f"{SHOTS}-roster-refused.png")
+    page.fill("#phone", "13800000001")
+    page.click("#join-form button")
+    expect(page.locator("#v-wait")).to_be_visible()
+    expect(page.locator("#me")).to_have_text("张** · 测试单位1")  # the list's unit, not a typed one
+    page.screenshot(path=f"{SHOTS}-roster-joined.png")
+    context.close()

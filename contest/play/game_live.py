@@ -76,7 +76,8 @@ def register(socketio: SocketIO) -> None:
     @socketio.on("game_join", namespace=NAMESPACE)
     def game_join(data):
         def work(rt, body):
-            outcome = games.join(rt, body.get("pin"), body.get("name"), body.get("unit_id"), request.remote_addr)
+            outcome = games.join(rt, body.get("pin"), body.get("name"), body.get("unit_id"), request.remote_addr,
+                                 body.get("phone"))
             seat_rooms(outcome.game_id, outcome.ack["player_id"])
             publish(socketio, rt.state, outcome.emits)
             return outcome.ack

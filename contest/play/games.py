@@ -20,10 +20,11 @@ from sqlalchemy.exc import IntegrityError
 
 from contest.clock import iso, to_ms
 from contest.errors import BadInput, Conflict, Forbidden, NotFound, TooMany, Unauthorized
-from contest.models import Bank, Game, GameAnswer, GamePlayer, Unit
-from contest.play import game_record, game_store, game_views, papers, scoring
+from contest.models import Bank, Game, GameAnswer, GamePlayer, GameRosterEntry, Unit
+from contest.play import game_record, game_roster, game_store, game_views, papers, scoring
 from contest.play.entry import hash_token
 from contest.play.game_views import Emit, Outcome
+from contest.play.roster import RosterRow
 from contest.runtime import Runtime
 from contest.state.games import CLOSED, NOT_BUILT, REPEATED, WRONG_KIND
 
@@ -55,6 +56,7 @@ class GameSettings:
     mask_names: bool = True
     max_players: int = 5000
     created_by: int | None = None
+    roster: list[RosterRow] | None = None  # people who may join (roster-only game); None: anyone with the PIN
 
 
 def _pick(rt: Runtime, settings: GameSettings) -> list[int]:
@@ -116,6 +118,8 @@ def create_game(rt: Runtime, settings: GameSettings, secret: str | None = None) 
                 host_token_hash="-", created_by=settings.created_by)
     rt.session.add(game)
     rt.session.flush()
+    if settings.roster:
+        game_roster.store(rt.session, game.id, settings.roster)
     for _ in range(200):
         pin = f"{_rng.randrange(10**6):06d}"
         if rt.state.games.claim_pin(pin, game.id):
@@ -246,8 +250,13 @@ def _take(rt: Runtime, scope: str, subject: str) -> bool:
     return rt.state.limits.take([(f"game_{scope}", subject)], limit, window)
 
 
-def join(rt: Runtime, pin: object, name: object, unit_id: object, address: str | None = None) -> Outcome:
-    """A new seat: {"player_id", "token"}; the host screens see the player arrive."""
+def join(rt: Runtime, pin: object, name: object, unit_id: object, address: str | None = None,
+         phone: object = None) -> Outcome:
+    """A seat: {"player_id", "token"}; the host screens see a new player arrive.
+
+    In a roster-only game the phone must be on the list with this name; the seat takes the list's
+    name and unit, and the same phone joining again takes back its seat with a new token.
+    """
     address = address or "-"
     # Only wrong PINs count (checked before, counted after), so a hall joining at once is not refused.
     if rt.state.limits.tries("game_bad_pin", address) >= JOIN_ALLOWANCES["bad_pin"][0]:
@@ -262,14 +271,19 @@ def join(rt: Runtime, pin: object, name: object, unit_id: object, address: str |
     if game.state == "over":
         raise Forbidden("本场现场竞赛已结束。", code="game_over")
     name = _clean_name(name)
-    unit = None
-    if unit_id not in (None, ""):
-        try:
-            unit = rt.session.get(Unit, int(unit_id))
-        except (TypeError, ValueError):
-            unit = None
-        if unit is None:
-            raise BadInput("所选单位不存在。", field="unit_id")
+    listed = game_roster.find(rt.session, game.id, name, phone)
+    if listed is None:
+        return _seat_new(rt, game, name, _unit(rt, unit_id), address)
+    with rt.state.games.seat_lock(game.id, listed.id):
+        rt.session.refresh(listed)  # another join of this phone may have taken the seat while we waited
+        if listed.player_id is not None:
+            return _reseat(rt, game, listed.player_id)
+        unit = rt.session.get(Unit, listed.unit_id) if listed.unit_id else None
+        return _seat_new(rt, game, listed.name, unit, address, listed)
+
+
+def _seat_new(rt: Runtime, game: Game, name: str, unit: Unit | None, address: str,
+              listed: GameRosterEntry | None = None) -> Outcome:
     info = ensure_built(rt, game)
     if int(info.get("players", 0)) >= game.max_players:
         raise Forbidden("本场人数已满。", code="game_full")
@@ -278,12 +292,40 @@ def join(rt: Runtime, pin: object, name: object, unit_id: object, address: str |
                         joined_at=rt.clock.now(), client_address=address[:64])
     player.unit = unit
     rt.session.add(player)
+    rt.session.flush()
+    if listed is not None and not game_roster.claim(rt.session, listed, player.id):
+        raise Conflict("该手机号正在另一台设备上加入，请稍后再试。", code="seat_busy")  # the lock makes this rare
     rt.session.commit()
     public = game_record.public_player(game, player)
     count = rt.state.games.add_player(game.id, player.id, player.token_hash, public)
     joined = {"player_id": player.id, "name": public["name"], "unit": public["unit"], "count": count}
     return Outcome({"player_id": player.id, "token": token},
                    [Emit("game_player_joined", joined, game_views.host_room(game.id))], game.id)
+
+
+def _unit(rt: Runtime, unit_id: object) -> Unit | None:
+    if unit_id in (None, ""):
+        return None
+    try:
+        unit = rt.session.get(Unit, int(unit_id))
+    except (TypeError, ValueError, OverflowError):
+        unit = None
+    if unit is None:
+        raise BadInput("所选单位不存在。", field="unit_id")
+    return unit
+
+
+def _reseat(rt: Runtime, game: Game, pid: int) -> Outcome:
+    """A listed phone back from another device: its seat with a new token; the old one stops working."""
+    player = rt.session.get(GamePlayer, pid)
+    if player.removed:
+        raise Forbidden("您已被主持人移出本场。", code="player_removed")
+    token = secrets.token_urlsafe(24)
+    old, player.token_hash = player.token_hash, hash_token(token)
+    rt.session.commit()
+    ensure_built(rt, game)
+    rt.state.games.move_token(game.id, pid, old, player.token_hash)
+    return Outcome({"player_id": pid, "token": token}, [], game.id)
 
 
 def seat(rt: Runtime, pin: object, token: object) -> tuple[GameFacts, int]:

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from contest.errors import NotFound
-from contest.models import Game, GameAnswer, GamePlayer, Question, Unit
+from contest.models import Game, GameAnswer, GamePlayer, GameRosterEntry, Question, Unit
 from contest.reports.safe_cells import clean_text, text_cell
 from contest.reports.workbook import (
     CENTER,
@@ -40,12 +40,13 @@ def players_frame(session: Session, gid: int) -> pd.DataFrame:
     """Seated players in place order: score, then correct answers, then who joined first."""
     rows = session.execute(
         select(GamePlayer.id, GamePlayer.name, Unit.name, GamePlayer.unit_id, GamePlayer.score, GamePlayer.correct,
-               GamePlayer.joined_at)
+               GamePlayer.joined_at, GameRosterEntry.phone)
         .outerjoin(Unit, GamePlayer.unit_id == Unit.id)
+        .outerjoin(GameRosterEntry, GameRosterEntry.player_id == GamePlayer.id)
         .where(GamePlayer.game_id == gid, GamePlayer.removed.is_(False))
     ).all()
     frame = pd.DataFrame.from_records(rows, columns=["player_id", "name", "unit", "unit_id", "score", "correct",
-                                                     "joined_at"])
+                                                     "joined_at", "phone"])
     frame = frame.sort_values(["score", "correct", "player_id"], ascending=[False, False, True], kind="mergesort")
     frame["rank"] = frame["score"].rank(method="min", ascending=False).astype("int64") if len(frame) else []
     return frame.reset_index(drop=True)
@@ -121,12 +122,15 @@ def write_game_workbook(session: Session, game: Game, target: str | IO[bytes], e
             cell = _cell(ws, value, align=LEFT) if value is not None else None
         ws.append([label, cell])
 
-    ws = _sheet(wb, "选手排名", [("名次", 7), ("姓名", 14), ("单位", 30), ("得分", 10), ("答对题数", 10),
+    listed = roster_rows(session, game.id)
+    phones = [("手机号", 14)] if listed else []  # roster-only games: the list's phone, as in contest workbooks
+    ws = _sheet(wb, "选手排名", [("名次", 7), ("姓名", 14), ("单位", 30), *phones, ("得分", 10), ("答对题数", 10),
                                ("加入时间", 21)])
     for row in players.itertuples(index=False):
-        ws.append([_cell(ws, row.rank, align=CENTER), text_cell(ws, row.name), text_cell(ws, row.unit),
+        phone = [text_cell(ws, row.phone)] if listed else []
+        ws.append([_cell(ws, row.rank, align=CENTER), text_cell(ws, row.name), text_cell(ws, row.unit), *phone,
                    row.score, row.correct, _cell(ws, excel_moment(row.joined_at.to_pydatetime()), MOMENT)])
-    _filter(ws, 6, len(players))
+    _filter(ws, 6 + len(phones), len(players))
 
     ws = _sheet(wb, "单位排名", [("排名", 7), ("单位名称", 30), ("选手数", 10), ("总分", 10), ("平均分", 10)])
     for row in units.itertuples(index=False):
@@ -144,7 +148,23 @@ def write_game_workbook(session: Session, game: Game, target: str | IO[bytes], e
                    _cell(ws, q["elapsed"], "0.0") if q["elapsed"] is not None else None, text_cell(ws, q["wrong"]),
                    "抢答题" if q["buzzer"] else None])
     _filter(ws, len(columns), len(rows))
+
+    if listed:  # who was on the list and who came
+        ws = _sheet(wb, "参赛名单", [("序号", 7), ("姓名", 14), ("手机号", 14), ("单位", 30), ("是否参加", 10)])
+        for number, (name, phone, unit, seated) in enumerate(listed, 1):
+            ws.append([_cell(ws, number, align=CENTER), text_cell(ws, name), text_cell(ws, phone), text_cell(ws, unit),
+                       "已参加" if seated else "未参加"])
+        _filter(ws, 5, len(listed))
     wb.save(target)
+
+
+def roster_rows(session: Session, gid: int) -> list[tuple]:
+    """(姓名, 手机号, 单位, seated) of a roster-only game's list, in import order; [] for an open game."""
+    return session.execute(
+        select(GameRosterEntry.name, GameRosterEntry.phone, Unit.name, GameRosterEntry.player_id.is_not(None))
+        .outerjoin(Unit, GameRosterEntry.unit_id == Unit.id)
+        .where(GameRosterEntry.game_id == gid).order_by(GameRosterEntry.id)
+    ).all()
 
 
 def find_game(session: Session, gid: int) -> Game:

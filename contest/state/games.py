@@ -183,6 +183,10 @@ class GameState:
         """Serialises host actions and closing of one game across processes and host screens."""
         return self.redis.lock(keys.game_lock(gid), timeout=30, blocking_timeout=30)
 
+    def seat_lock(self, gid: int, entry_id: int):
+        """Serialises joins of one roster phone, so SQL and Redis agree on its one valid token."""
+        return self.redis.lock(keys.game_seat_lock(gid, entry_id), timeout=10, blocking_timeout=10)
+
     # Players ------------------------------------------------------------------------------
     def add_player(self, gid: int, pid: int, token_hash: str, public: dict) -> int:
         pipe = self.redis.pipeline(transaction=True)
@@ -201,6 +205,12 @@ class GameState:
         count = pipe.execute()[-1]
         self.redis.hset(keys.game(gid), "players", count)
         return count
+
+    def move_token(self, gid: int, pid: int, old_hash: str, new_hash: str) -> None:
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.hdel(keys.game_tokens(gid), old_hash)
+        pipe.hset(keys.game_tokens(gid), new_hash, pid)
+        pipe.execute()
 
     def player_for_token(self, gid: int, token_hash: str) -> int | None:
         value = self.redis.hget(keys.game_tokens(gid), token_hash)

@@ -143,6 +143,11 @@ def game_lock(gid: int) -> str:
     return f"{_game(gid)}:lock"
 
 
+def game_seat_lock(gid: int, entry_id: int) -> str:
+    """Held while one roster-only seat is taken or handed to another device."""
+    return f"{_game(gid)}:seat:{entry_id}:lock"
+
+
 def game_keys(gid: int, count: int) -> list[str]:
     """Every key of one game (the PIN key aside), for a rebuild from SQL."""
     per_question = [k for i in range(count) for k in (game_answers(gid, i), game_buzz(gid, i), game_judged(gid, i))]

@@ -67,12 +67,20 @@
     const button = event.target.querySelector("button");
     button.disabled = true;
     try {
-      const ack = await call(socket, "game_join", { pin, name, unit_id: $("unit").value || null });
+      const body = { pin, name, unit_id: $("unit").value || null };
+      if (!$("phone-row").hidden) body.phone = $("phone").value.trim();
+      const ack = await call(socket, "game_join", body);
       seat = { pin, token: ack.token, player_id: ack.player_id };
       localStorage.setItem(STORE, JSON.stringify(seat));
       await rejoin();
     } catch (e) {
       $("join-error").textContent = e.message;
+      if (e.error === "phone_required") {
+        // A roster-only game: the list gives the unit, the phone finds the seat.
+        $("phone-row").hidden = false;
+        $("unit-row").hidden = true;
+        $("phone").focus();
+      }
     } finally {
       button.disabled = false;
     }

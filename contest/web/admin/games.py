@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
 from contest import runtime
 from contest.errors import BadInput, ContestError, NotFound
-from contest.models import Bank, Game, GamePlayer, Question
-from contest.play import games, papers
+from contest.models import Bank, Contest, Game, GamePlayer, Question, RosterEntry
+from contest.play import game_roster, games, papers
+from contest.play.roster import RosterRow, read_roster
 from contest.web.admin import admin_required, bp, current_admin
 from contest.web.game_pages import join_url, qr_svg
 
@@ -55,7 +58,24 @@ def _settings_from_form() -> games.GameSettings:
         buzzer=_positions("buzzer", "抢答题号"),
         mask_names="nicknames" not in request.form,
         created_by=current_admin().id,
+        roster=_roster_from_form(),
     )
+
+
+def _roster_from_form() -> list[RosterRow] | None:
+    """A roster-only game's list: an uploaded file or a contest's roster (one of them), else None."""
+    rt = runtime.current()
+    upload = request.files.get("roster_file")
+    contest_id = request.form.get("roster_contest", "").strip()
+    if upload is not None and upload.filename and contest_id:
+        raise BadInput("参赛名单请二选一：上传文件，或使用竞赛的名单。", field="roster_file")
+    if upload is not None and upload.filename:
+        return read_roster(rt.session, upload.read(), Path(upload.filename).name)
+    if contest_id:
+        if not contest_id.isdigit():
+            raise BadInput("所选竞赛不存在。", field="roster_contest")
+        return game_roster.from_contest(rt.session, int(contest_id))
+    return None
 
 
 def _render(values: dict, error: ContestError | None = None, status: int = 200):
@@ -69,8 +89,14 @@ def _render(values: dict, error: ContestError | None = None, status: int = 200):
     seated = dict(rt.session.execute(
         select(GamePlayer.game_id, func.count()).where(GamePlayer.removed.is_(False)).group_by(GamePlayer.game_id)
     ).all())
+    # Contests with a roster, for a final among their people.
+    rosters = rt.session.execute(
+        select(Contest.id, Contest.title, func.count().label("people"))
+        .join(RosterEntry, RosterEntry.contest_id == Contest.id).group_by(Contest.id, Contest.title)
+        .order_by(Contest.id.desc())
+    ).all()
     return render_template("admin/games.html", banks=banks, games=rows, seated=seated, states=STATES,
-                           values=values, error=error), status
+                           rosters=rosters, values=values, error=error), status
 
 
 @bp.get("/games")
@@ -107,5 +133,6 @@ def game_detail(gid: int):
     ).all()
     url = join_url(game.pin)
     host_url = url_for("game_pages.host_screen", pin=game.pin, _external=True) + f"#{host_token}" if host_token else None
+    listed, listed_seated = game_roster.counts(rt.session, gid)
     return render_template("admin/game_detail.html", game=game, players=players, join_url=url, qr=qr_svg(url),
-                           host_url=host_url, states=STATES)
+                           host_url=host_url, states=STATES, listed=listed, listed_seated=listed_seated)
