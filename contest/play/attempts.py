@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -207,6 +208,14 @@ def submit(rt: Runtime, caller: Caller, aid: int) -> dict:
     return result(rt, finished.attempt, finished)
 
 
+class Saved(NamedTuple):
+    """One saved answer as the result shows it."""
+
+    answer: object
+    is_correct: bool | None
+    points: float | None
+
+
 @dataclass
 class _Finished:
     """What closing an attempt already computed, so the result need not compute it again."""
@@ -214,7 +223,7 @@ class _Finished:
     attempt: Attempt
     standing: Standing | None = None
     rank: int | None = None
-    saved: dict[int, Answer] | None = None
+    saved: dict[int, Saved] | None = None
 
 
 def finish(rt: Runtime, aid: int) -> Attempt:
@@ -227,6 +236,8 @@ def finish(rt: Runtime, aid: int) -> Attempt:
 
 
 def _finish(rt: Runtime, aid: int) -> _Finished:
+    # Plain rows and one executemany rather than ORM objects: submit was the costliest call per
+    # request in the load benchmark (a dozen answers' worth of server time).
     session = rt.session
     attempt = _lock_attempt(session, aid)
     if attempt is None:
@@ -238,11 +249,13 @@ def _finish(rt: Runtime, aid: int) -> _Finished:
     bank = papers.BANKS.questions(session, attempt.paper_bank)
     now = rt.clock.now()
     finished_at = min(now, attempt.deadline)
-    saved = {row.question_id: row for row in session.scalars(select(Answer).where(Answer.attempt_id == aid))}
-    marked = scoring.mark_paper(attempt.paper, bank, {qid: row.answer for qid, row in saved.items()},
-                                contest.partial_credit)
-    for qid, (is_correct, points) in marked.marks.items():
-        saved[qid].is_correct, saved[qid].points = is_correct, points
+    rows = session.execute(select(Answer.id, Answer.question_id, Answer.answer).where(Answer.attempt_id == aid)).all()
+    given = {qid: answer for _, qid, answer in rows}
+    marked = scoring.mark_paper(attempt.paper, bank, given, contest.partial_credit)
+    row_of = {qid: row_id for row_id, qid, _ in rows}
+    if marked.marks:
+        session.execute(update(Answer), [{"id": row_of[qid], "is_correct": ok, "points": points}
+                                         for qid, (ok, points) in marked.marks.items()])
     attempt.status = "finished"
     attempt.open_marker = None
     attempt.finished_at = finished_at
@@ -253,11 +266,12 @@ def _finish(rt: Runtime, aid: int) -> _Finished:
     session.commit()
 
     rt.state.attempts.forget(contest.id, aid)
-    entrant = session.get(Entrant, attempt.entrant_id)
-    standing = ranking.standing_for(session, contest, entrant)
+    unit_id = session.scalar(select(Entrant.unit_id).where(Entrant.id == attempt.entrant_id))
+    standing = ranking.standing_for(session, contest, attempt.entrant_id, unit_id)
     rank = rt.state.boards.record_finish(contest.id, standing)
     if rank is None:
         ranking.rebuild(rt, contest)
+    saved = {qid: Saved(answer, *marked.marks.get(qid, (None, None))) for qid, answer in given.items()}
     return _Finished(attempt, standing, rank, saved)
 
 
@@ -268,9 +282,9 @@ def result(rt: Runtime, attempt: Attempt, finished: _Finished | None = None) -> 
     rank = finished.rank if finished else None
     if standing is None or rank is None:  # not just finished here: ask the record and the board
         ranking.ensure_built(rt, contest)
-        entrant = rt.session.get(Entrant, attempt.entrant_id)
-        standing = ranking.standing_for(rt.session, contest, entrant)
-        rank = rt.state.boards.rank_of(contest.id, entrant.id)
+        unit_id = rt.session.scalar(select(Entrant.unit_id).where(Entrant.id == attempt.entrant_id))
+        standing = ranking.standing_for(rt.session, contest, attempt.entrant_id, unit_id)
+        rank = rt.state.boards.rank_of(contest.id, attempt.entrant_id)
     body = {
         "attempt_id": attempt.id,
         "score": attempt.score,
@@ -287,12 +301,15 @@ def result(rt: Runtime, attempt: Attempt, finished: _Finished | None = None) -> 
     return body
 
 
-def review(rt: Runtime, contest: Contest, attempt: Attempt, saved: dict[int, Answer] | None = None) -> list[dict]:
+def review(rt: Runtime, contest: Contest, attempt: Attempt, saved: dict[int, Saved] | None = None) -> list[dict]:
     bank = papers.BANKS.questions(rt.session, attempt.paper_bank)
     if saved is None:
         saved = {
-            row.question_id: row
-            for row in rt.session.scalars(select(Answer).where(Answer.attempt_id == attempt.id))
+            qid: Saved(answer, is_correct, points)
+            for qid, answer, is_correct, points in rt.session.execute(
+                select(Answer.question_id, Answer.answer, Answer.is_correct, Answer.points)
+                .where(Answer.attempt_id == attempt.id)
+            )
         }
     items = []
     for item in attempt.paper:
@@ -305,7 +322,7 @@ def review(rt: Runtime, contest: Contest, attempt: Attempt, saved: dict[int, Ans
             "answer": _shown_answer(question.type, row.answer, item["perm"]) if row else None,
             "correct_answer": _shown_answer(question.type, question.answer, item["perm"]),
             "is_correct": bool(row.is_correct) if row else False,
-            "points": row.points if row else 0.0,
+            "points": (row.points or 0.0) if row else 0.0,
             "explanation": question.explanation,
         })
     return items

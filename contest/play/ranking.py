@@ -82,9 +82,9 @@ def finished_query(cid: int, entrant_id: int | None = None):
     return query.where(Attempt.contest_id == cid)
 
 
-def standing_for(session: Session, contest: Contest, entrant: Entrant) -> Standing | None:
-    rows = _finished_attempts(session, contest.id, entrant.id).all()
-    found = standings_from_attempts(contest.ranking_mode, {entrant.id: entrant.unit_id}, rows)
+def standing_for(session: Session, contest: Contest, entrant_id: int, unit_id: int) -> Standing | None:
+    rows = _finished_attempts(session, contest.id, entrant_id).all()
+    found = standings_from_attempts(contest.ranking_mode, {entrant_id: unit_id}, rows)
     return found[0] if found else None
 
 
