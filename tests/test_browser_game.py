@@ -109,6 +109,11 @@ def test_phone_joins_a_roster_only_game_with_its_listed_phone(app, rt, live_serv
     game, host_token = make_game(rt, 2, roster=[RosterRow("张三丰", "13800000001", units[1].id)])
     pin = game.pin
     rt.session.close()
+    host_ctx = chromium.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN")
+    host = host_ctx.new_page()
+    host.set_default_timeout(15_000)
+    host.goto(f"{live_server}/screen/game/{pin}#{host_token}")
+    expect(host.locator("#count")).to_have_text("0 / 1")  # the lobby counts against the list
     context = chromium.new_context(**PHONE)
     page = context.new_page()
     page.set_default_timeout(15_000)
@@ -129,4 +134,6 @@ def test_phone_joins_a_roster_only_game_with_its_listed_phone(app, rt, live_serv
     expect(page.locator("#v-wait")).to_be_visible()
     expect(page.locator("#me")).to_have_text("张** · 测试单位1")  # the list's unit, not a typed one
     page.screenshot(path=f"{SHOTS}-roster-joined.png")
+    expect(host.locator("#count")).to_have_text("1 / 1")
     context.close()
+    host_ctx.close()

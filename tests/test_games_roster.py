@@ -63,6 +63,7 @@ def test_only_listed_phones_join_and_take_the_lists_name_and_unit(app, rt):
     player = rt.session.get(GamePlayer, zhang.player_id)
     assert (player.name, player.unit_id) == ("张三丰", units[1].id)
     assert game_roster.counts(rt.session, game.id) == (2, 1)
+    assert host.act("watch")["listed"] == 2  # the big screen counts the lobby against the list
 
 
 def test_same_phone_on_another_device_takes_back_its_seat(app, rt, clock):
@@ -115,8 +116,9 @@ def test_concurrent_joins_of_one_phone_make_one_seat_with_one_valid_token(app, r
 
 
 def test_open_games_still_take_anyone(app, rt):
-    game, _ = make_game(rt, 2)
+    game, host_token = make_game(rt, 2)
     assert not game_roster.is_roster_only(rt.session, game.id)
+    assert "listed" not in Host(app, game.pin, host_token).act("watch")
     _, ack = _join(app, game.pin, "王五")
     assert set(ack) == {"player_id", "token"}
 

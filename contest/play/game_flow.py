@@ -15,7 +15,7 @@ from sqlalchemy import select
 from contest.clock import iso, to_ms
 from contest.errors import BadInput, Conflict, Forbidden, NotFound
 from contest.models import Game, GameAnswer, GamePlayer
-from contest.play import game_record, game_views, games
+from contest.play import game_record, game_roster, game_views, games
 from contest.play.entry import hash_token
 from contest.play.game_views import Emit, EmitEach, Outcome
 from contest.runtime import Runtime
@@ -50,6 +50,9 @@ def host_snapshot(rt: Runtime, game: Game) -> dict:
     body = games.snapshot(rt, game, None)
     body["pin"] = game.pin
     body["lobby"] = [{"player_id": pid, **public} for pid, public in sorted(rt.state.games.players(game.id).items())]
+    listed, _ = game_roster.counts(rt.session, game.id)
+    if listed:  # a roster-only game: the lobby counts towards the list
+        body["listed"] = listed
     return body
 
 

@@ -10,6 +10,7 @@
   let question = null;
   let timer = null;
   const lobby = new Map();
+  let listed = 0; // people on a roster-only game's list
 
   const socket = window.Game.connect(watch, () => { $("link").textContent = "连接中断，正在重连…"; });
 
@@ -27,6 +28,7 @@
     window.Game.syncClock(snap.server_time);
     $("title").textContent = snap.title || "现场竞赛";
     lobby.clear();
+    listed = snap.listed || 0;
     for (const p of snap.lobby || []) lobby.set(p.player_id, p);
     drawLobby();
     if (snap.state === "question") {
@@ -57,7 +59,7 @@
   }
 
   function drawLobby() {
-    $("count").textContent = lobby.size;
+    $("count").textContent = listed ? lobby.size + " / " + listed : lobby.size;  // roster-only: of the list
     const chips = [...lobby.values()].map((p) => {
       const chip = el("span", "chip", p.name + (p.unit ? " · " + p.unit : ""));
       const remove = el("button", "", "×");
