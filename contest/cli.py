@@ -288,6 +288,25 @@ def purge_personal(cid: int, yes: bool) -> None:
                    "成绩与单位统计保留。")
 
 
+@main.command("purge-game", help="After a live game is over: replace players' names, delete addresses and the "
+                                "game's roster (names and phones); scores and places stay.")
+@click.argument("gid", type=int)
+@click.option("--yes", is_flag=True, help="do not ask for confirmation")
+def purge_game(gid: int, yes: bool) -> None:
+    from contest.errors import ContestError
+    from contest.play import privacy
+
+    with app_runtime() as (_app, rt):
+        try:
+            if not yes:
+                click.confirm(f"将删除现场竞赛 {gid} 的选手姓名、地址和参赛名单（姓名、手机号），且无法恢复。继续吗？",
+                              abort=True)
+            done = privacy.purge_game_personal_data(rt, gid)
+        except ContestError as error:
+            fail([error.message])
+        click.echo(f"已删除个人信息：{done.players} 名选手的姓名，{done.roster_entries} 条名单记录。成绩与名次保留。")
+
+
 @main.command("verify-ranking", help="Recompute every score and the ranking from the audit log of accepted answers "
                                     "and compare with the published ranking; exit 1 listing differences.")
 @click.argument("cid", type=int)

@@ -181,3 +181,25 @@ def test_admin_uploads_a_roster_and_the_workbook_lists_who_came(app, client, rt)
     assert list(frames) == ["汇总", "选手排名", "单位排名", "题目统计", "参赛名单"]
     assert frames["选手排名"][["姓名", "手机号"]].values.tolist() == [["张三丰", "13800000001"]]
     assert frames["参赛名单"][["姓名", "是否参加"]].values.tolist() == [["张三丰", "已参加"], ["李四", "未参加"]]
+
+
+def test_purge_after_the_game_keeps_places_and_drops_names_and_phones(app, rt, runner):
+    game, host, _ = _roster_game(app, rt)
+    zhang, _ = _join(app, game.pin, "张三丰", "13800000001")
+    li, _ = _join(app, game.pin, "李四", "13800000002")
+    assert host.act("start") == {"state": "question"}
+    assert zhang.answer(0, RIGHT["single"]) == {"accepted": True}
+    result = runner.invoke(main, ["purge-game", str(game.id), "--yes"])
+    assert result.exit_code == 1 and "结束后" in result.output  # not while the game runs
+    assert host.act("end") == {"state": "over"}
+    result = runner.invoke(main, ["purge-game", str(game.id), "--yes"])
+    assert result.exit_code == 0 and "2 名选手" in result.output and "2 条名单记录" in result.output, result.output
+    rt.session.expire_all()
+    players = rt.session.execute(select(GamePlayer.name, GamePlayer.score, GamePlayer.client_address)
+                                 .where(GamePlayer.game_id == game.id).order_by(GamePlayer.id)).all()
+    assert [(name, address) for name, _, address in players] == [("已删除", None), ("已删除", None)]
+    assert [score for _, score, _ in players] == [1000, 0]  # places stay
+    assert rt.session.scalar(select(func.count()).select_from(GameRosterEntry)
+                             .where(GameRosterEntry.game_id == game.id)) == 0
+    podium = host.act("watch")["over"]
+    assert "张" not in json.dumps(podium, ensure_ascii=False) and "已**" in json.dumps(podium, ensure_ascii=False)

@@ -11,8 +11,17 @@ from dataclasses import dataclass
 
 from sqlalchemy import String, cast, delete, func, literal, select, update
 
-from contest.errors import Forbidden
-from contest.models import Entrant, EntrantToken, EntryOrigin, RosterEntry
+from contest.errors import Forbidden, NotFound
+from contest.models import (
+    Entrant,
+    EntrantToken,
+    EntryOrigin,
+    Game,
+    GamePlayer,
+    GameRosterEntry,
+    RosterEntry,
+)
+from contest.play import game_record
 from contest.play.contests import get_contest, status
 from contest.runtime import Runtime
 
@@ -69,3 +78,29 @@ def purge_personal_data(rt: Runtime, cid: int) -> PurgeReport:
     rt.state.tokens.revoke(cid, hashes)
     rt.session.expire_all()  # entrants loaded before must not show the old names
     return report
+
+
+@dataclass
+class GamePurgeReport:
+    game_id: int
+    players: int
+    roster_entries: int
+
+
+def purge_game_personal_data(rt: Runtime, gid: int) -> GamePurgeReport:
+    """After a live game is over: players' names become placeholders, addresses and the roster
+    (names and phones) are deleted; scores, places and unit standings stay."""
+    game = rt.session.get(Game, gid)
+    if game is None:
+        raise NotFound("没有这场现场竞赛。", code="game_not_found")
+    if game.state != "over":
+        raise Forbidden("现场竞赛结束后才能删除个人信息。", code="game_not_over")
+    players = rt.session.execute(
+        update(GamePlayer).where(GamePlayer.game_id == gid, GamePlayer.name != PLACEHOLDER_NAME)
+        .values(name=PLACEHOLDER_NAME, client_address=None).execution_options(synchronize_session=False)
+    ).rowcount
+    listed = rt.session.execute(delete(GameRosterEntry).where(GameRosterEntry.game_id == gid)).rowcount
+    rt.session.commit()
+    rt.session.expire_all()
+    game_record.rebuild(rt, game)  # the live state (podium, board) shows the placeholders too
+    return GamePurgeReport(gid, players, listed)
