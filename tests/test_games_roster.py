@@ -182,6 +182,18 @@ def test_admin_uploads_a_roster_and_the_workbook_lists_who_came(app, client, rt)
     assert frames["选手排名"][["姓名", "手机号"]].values.tolist() == [["张三丰", "13800000001"]]
     assert frames["参赛名单"][["姓名", "是否参加"]].values.tolist() == [["张三丰", "已参加"], ["李四", "未参加"]]
 
+    # Or a contest's roster, chosen in the same form; not both at once.
+    contest = make_contest(rt, bank, roster_only=True)
+    store_roster(rt.session, contest.id, [RosterRow("赵六", "13800000006", None)])
+    assert f'value="{contest.id}"' in client.get("/admin/games").get_data(as_text=True)
+    both = client.post("/admin/games", content_type="multipart/form-data",
+                       data={**form, "roster_contest": str(contest.id),
+                             "roster_file": (io.BytesIO(LIST_CSV.encode()), "名单.csv")})
+    assert both.status_code == 400 and "二选一" in both.get_data(as_text=True)
+    made = client.post("/admin/games", data={**form, "roster_contest": str(contest.id)})
+    assert made.status_code == 302
+    assert "名单 1 人，已入座 0 人" in client.get(made.headers["Location"]).get_data(as_text=True)
+
 
 def test_purge_after_the_game_keeps_places_and_drops_names_and_phones(app, rt, runner):
     game, host, _ = _roster_game(app, rt)
