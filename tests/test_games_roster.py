@@ -215,3 +215,36 @@ def test_purge_after_the_game_keeps_places_and_drops_names_and_phones(app, rt, r
                              .where(GameRosterEntry.game_id == game.id)) == 0
     podium = host.act("watch")["over"]
     assert "张" not in json.dumps(podium, ensure_ascii=False) and "已**" in json.dumps(podium, ensure_ascii=False)
+
+
+def test_organizer_and_staff_purge_a_finished_game_from_the_admin_pages(app, rt):
+    game, host, _ = _roster_game(app, rt)
+    _join(app, game.pin, "张三丰", "13800000001")
+    make_admin(app, "organizer1")
+    make_admin(app, "staff1", role="staff")
+    organizer, staff = app.test_client(), app.test_client()
+    sign_in(organizer, "organizer1")
+    sign_in(staff, "staff1")
+    token = csrf_from(organizer, f"/admin/games/{game.id}")
+    purge = f"/admin/games/{game.id}/purge-personal"
+
+    # While the game runs: no button, and the request is refused with the data kept.
+    assert "删除个人信息" not in organizer.get(f"/admin/games/{game.id}").get_data(as_text=True)
+    assert "删除个人信息" not in staff.get("/admin/games").get_data(as_text=True)
+    refused = organizer.post(purge, data={"csrf_token": token})
+    assert refused.status_code == 403 and "结束后" in refused.get_data(as_text=True)
+    assert organizer.post(purge).status_code == 400  # no CSRF token
+    assert rt.session.scalar(select(func.count()).select_from(GameRosterEntry)
+                             .where(GameRosterEntry.game_id == game.id)) == 2
+
+    assert host.act("end") == {"state": "over"}
+    page = organizer.get(f"/admin/games/{game.id}").get_data(as_text=True)
+    assert "删除个人信息" in page and "张三丰" in page
+    assert "删除个人信息" in staff.get("/admin/games").get_data(as_text=True)  # staff cannot open the game's page
+    done = staff.post(purge, data={"csrf_token": csrf_from(staff, "/admin/games")})
+    assert done.status_code == 302 and done.headers["Location"].endswith("/admin/games")
+    assert "1 名选手的姓名和地址、2 条名单记录" in staff.get(done.headers["Location"]).get_data(as_text=True)
+    page = organizer.get(f"/admin/games/{game.id}").get_data(as_text=True)
+    assert "张三丰" not in page and "已删除" in page
+    again = organizer.post(purge, data={"csrf_token": token})  # nothing left to delete: harmless
+    assert again.status_code == 302 and again.headers["Location"].endswith(f"/admin/games/{game.id}")

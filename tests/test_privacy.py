@@ -133,6 +133,10 @@ def test_staff_purges_from_the_contest_page(app, client, rt, clock):
     assert admin.post(f"/admin/contests/{cid}/purge-personal").status_code == 400  # no CSRF token
 
     _end(rt, clock, cid)
+    assert admin.get(f"/admin/contests/{cid}").status_code == 302  # the sign-in has lapsed since (12 hours)
+    sign_in(admin, "staff1")
+    with admin.session_transaction() as session:
+        token = session["csrf"]
     assert "删除个人信息" in admin.get(f"/admin/contests/{cid}").get_data(as_text=True)
     reply = admin.post(f"/admin/contests/{cid}/purge-personal", data={"csrf_token": token})
     assert reply.status_code == 302 and reply.headers["Location"].endswith(f"/admin/contests/{cid}")

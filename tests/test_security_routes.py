@@ -13,7 +13,7 @@ from tests.play_support import make_bank, make_contest, make_units
 # Views anonymous visitors may open on purpose.
 _PUBLIC_ADMIN = {"admin.login", "static"}
 # Changing routes that staff may use: their own session and password, and personal-data deletion.
-_STAFF_MAY_CHANGE = {"admin.login", "admin.logout", "admin.password", "admin.contest_purge"}
+_STAFF_MAY_CHANGE = {"admin.login", "admin.logout", "admin.password", "admin.contest_purge", "admin.game_purge"}
 _CHANGING = ("POST", "PUT", "PATCH", "DELETE")
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 
-from flask import Blueprint, abort, current_app, g, jsonify, redirect, request, session, url_for
+from flask import Blueprint, abort, current_app, jsonify, redirect, request, session, url_for
 
 from contest.models import AdminUser
 from contest.runtime import current as current_runtime
@@ -20,6 +20,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 # A sign-in lasts at most this long, even in a browser left open.
 SESSION_HOURS_DEFAULT = 12
+_ADMIN = "jd.admin"  # request.environ key of the signed-in admin, once looked up
 
 
 def public(view: Callable) -> Callable:
@@ -30,8 +31,9 @@ def public(view: Callable) -> Callable:
 
 def current_admin() -> AdminUser | None:
     """The signed-in admin, or None; a session from before a password change is ended here."""
-    if "jd_admin" in g:
-        return g.jd_admin
+    # Cached on the request, not on `g`: an app context (and its `g`) may outlive one request.
+    if _ADMIN in request.environ:
+        return request.environ[_ADMIN]
     user = None
     admin_id = session.get("admin_id")
     if admin_id is not None:
@@ -39,7 +41,7 @@ def current_admin() -> AdminUser | None:
         if user is None or user.session_version != session.get("admin_version") or _expired():
             session.clear()
             user = None
-    g.jd_admin = user
+    request.environ[_ADMIN] = user
     return user
 
 
@@ -50,12 +52,12 @@ def sign_in(user: AdminUser) -> None:
     session["admin_version"] = user.session_version
     session["admin_since"] = _now_s()
     csrf.csrf_token()
-    g.jd_admin = user
+    request.environ[_ADMIN] = user
 
 
 def sign_out() -> None:
     session.clear()
-    g.jd_admin = None
+    request.environ[_ADMIN] = None
 
 
 def _now_s() -> int:

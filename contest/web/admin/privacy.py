@@ -1,4 +1,4 @@
-"""Deleting a closed contest's personal data from its admin page (organizers and staff)."""
+"""Deleting the personal data of a closed contest or a finished live game from its admin page."""
 
 from __future__ import annotations
 
@@ -18,3 +18,16 @@ def contest_purge(cid: int):
     flash(f"已删除 {done.entrants} 名报名者的姓名和手机号、{done.tokens} 个登录凭证、{done.roster_entries} 条名单记录；"
           "成绩与单位统计保留。", "success")
     return redirect(url_for("admin.contest_monitor", cid=cid))
+
+
+@bp.post("/games/<int:gid>/purge-personal")
+@admin_required("organizer", "staff")
+def game_purge(gid: int):
+    rt = runtime.current()
+    done = privacy.purge_game_personal_data(rt, gid)  # refuses (403) while the game is not over
+    current_app.logger.info("admin %s deleted the personal data of game %s", current_admin().username, gid)
+    flash(f"已删除 {done.players} 名选手的姓名和地址、{done.roster_entries} 条名单记录；名次与单位成绩保留。", "success")
+    # Staff may not open a game's page (it carries the host link): they go back to the list.
+    if current_admin().role == "organizer":
+        return redirect(url_for("admin.game_detail", gid=gid))
+    return redirect(url_for("admin.games_list"))
