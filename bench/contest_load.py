@@ -9,6 +9,7 @@ never as a hidden queue.
 
     .venv/bin/python bench/contest_load.py                       # SQLite + embedded Redis, gevent
     .venv/bin/python bench/contest_load.py --server eventlet
+    .venv/bin/python bench/contest_load.py --server gunicorn    # gunicorn -c deploy/gunicorn.conf.py
     .venv/bin/python bench/contest_load.py --database-url postgresql://postgres@127.0.0.1:5432/bench \\
         --redis-url redis://127.0.0.1:6379/0
     .venv/bin/python bench/contest_load.py --rate 0             # flat out
@@ -144,7 +145,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=1600, help="answers/s offered by all workers; 0 = flat out")
     parser.add_argument("--duration", type=float, default=30, help="seconds measured")
     parser.add_argument("--warmup", type=float, default=8, help="seconds before measuring (workers ramp up)")
-    parser.add_argument("--server", default=None, help="gevent | eventlet | threading (default: serve's own)")
+    parser.add_argument("--server", default=None, help="gevent | eventlet | threading (contest serve; default: its own) | gunicorn (deploy/gunicorn.conf.py)")
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--redis-url", default=None)
     parser.add_argument("--port", type=int, default=5391)

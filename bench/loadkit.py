@@ -238,7 +238,16 @@ class Nginx:
 
 
 def start_servers(stores: Stores, port: int, procs: int, mode: str | None) -> tuple[Server, Nginx | None]:
-    """`contest serve` on `port`; with procs > 1, `--workers N` on port.. behind deploy/nginx.conf on port+100."""
+    """`contest serve` on `port`; with procs > 1, `--workers N` on port.. behind deploy/nginx.conf on port+100.
+
+    mode "gunicorn": one gunicorn with deploy/gunicorn.conf.py (a gevent worker) instead of `contest serve`.
+    """
+    if mode == "gunicorn":
+        if procs > 1:
+            raise SystemExit("--server gunicorn measures one process (--procs 1)")
+        return Server(stores, port, None, command=[
+            sys.executable, "-m", "gunicorn", "-c", str(PROJECT / "deploy" / "gunicorn.conf.py"),
+            "-b", f"127.0.0.1:{port}", "contest.wsgi:app"]).start(), None
     if procs <= 1:
         return Server(stores, port, mode).start(), None
     server = Server(stores, port, mode, {"PROXY_COUNT": "1"},

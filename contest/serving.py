@@ -1,4 +1,5 @@
 """How `contest serve` runs: one process with gevent (the default), eventlet or threads.
+(Under gunicorn, contest/wsgi.py builds the same process's app.)
 
 gevent serves thousands of open sockets and requests from one process, and psycopg
 cooperates with it; eventlet is kept for comparison; threading is werkzeug's development
@@ -73,8 +74,8 @@ def serve(server: str, host: str, port: int) -> None:
     os.execv(sys.executable, [sys.executable, "-c", _BOOT, server, host, str(port)])
 
 
-def run(server: str, host: str, port: int) -> None:
-    """Create the app with `server`'s async mode, start the background tasks and serve forever."""
+def served_app(server: str):
+    """The app of one server process with `server`'s async mode, its background tasks started."""
     from contest import create_app
     from contest.cli import start_background_tasks
 
@@ -84,8 +85,14 @@ def run(server: str, host: str, port: int) -> None:
     # made out of its scans, and let it run less often.
     gc.freeze()
     gc.set_threshold(50_000, 20, 20)
-    socketio = app.extensions["jd.socketio"]
     start_background_tasks(app)
+    return app
+
+
+def run(server: str, host: str, port: int) -> None:
+    """Serve forever in this process, on `server`'s own WSGI server."""
+    app = served_app(server)
+    socketio = app.extensions["jd.socketio"]
     print(f"竞答 running on http://{host}:{port}/  (admin: http://{host}:{port}/admin)  [{server}]", flush=True)
     if server == "gevent":
         gevent_server(app, host, port).serve_forever()

@@ -1,4 +1,4 @@
-"""Running `contest serve` as a real process on a free port, for restart and multi-process tests."""
+"""Running `contest serve` (or another command serving the app) as a real process on a free port."""
 
 from __future__ import annotations
 
@@ -20,9 +20,11 @@ def free_port() -> int:
 
 
 class ServerProcess:
-    def __init__(self, instance: Path, env: dict[str, str] | None = None, port: int | None = None) -> None:
+    def __init__(self, instance: Path, env: dict[str, str] | None = None, port: int | None = None,
+                 command: list[str] | None = None) -> None:
         self.instance = instance
         self.port = port or free_port()
+        self.command = command or [sys.executable, "-m", "contest.cli", "serve", "--port", str(self.port)]
         self.env = {**os.environ, "CONTEST_INSTANCE": str(instance), **(env or {})}
         self.process: subprocess.Popen | None = None
         self.log = instance / f"server-{self.port}.log"
@@ -33,10 +35,7 @@ class ServerProcess:
 
     def start(self, timeout: float = 30) -> ServerProcess:
         with open(self.log, "ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "contest.cli", "serve", "--port", str(self.port)],
-                env=self.env, stdout=log, stderr=subprocess.STDOUT,
-            )
+            self.process = subprocess.Popen(self.command, env=self.env, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
