@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import String, cast, delete, func, literal, select, update
+from sqlalchemy.orm import Session
 
 from contest.errors import Forbidden, NotFound
 from contest.models import (
@@ -104,3 +105,12 @@ def purge_game_personal_data(rt: Runtime, gid: int) -> GamePurgeReport:
     rt.session.expire_all()
     game_record.rebuild(rt, game)  # the live state (podium, board) shows the placeholders too
     return GamePurgeReport(gid, players, listed)
+
+
+def games_holding_personal_data(session: Session, gids: list[int]) -> set[int]:
+    """Which of these games still hold a player's name or a roster entry (not purged yet)."""
+    if not gids:
+        return set()
+    named = select(GamePlayer.game_id).where(GamePlayer.game_id.in_(gids), GamePlayer.name != PLACEHOLDER_NAME)
+    listed = select(GameRosterEntry.game_id).where(GameRosterEntry.game_id.in_(gids))
+    return set(session.scalars(named.union(listed)))

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from contest import runtime
 from contest.errors import BadInput, ContestError, NotFound
 from contest.models import Bank, Contest, Game, GamePlayer, Question, RosterEntry
-from contest.play import game_roster, games, papers
+from contest.play import game_roster, games, papers, privacy
 from contest.play.roster import RosterRow, read_roster
 from contest.web.admin import admin_required, bp, current_admin
 from contest.web.game_pages import join_url, qr_svg
@@ -95,8 +95,9 @@ def _render(values: dict, error: ContestError | None = None, status: int = 200):
         .join(RosterEntry, RosterEntry.contest_id == Contest.id).group_by(Contest.id, Contest.title)
         .order_by(Contest.id.desc())
     ).all()
+    personal = privacy.games_holding_personal_data(rt.session, [g.id for g in rows if g.state == "over"])
     return render_template("admin/games.html", banks=banks, games=rows, seated=seated, states=STATES,
-                           rosters=rosters, values=values, error=error), status
+                           rosters=rosters, personal=personal, values=values, error=error), status
 
 
 @bp.get("/games")
@@ -134,5 +135,7 @@ def game_detail(gid: int):
     url = join_url(game.pin)
     host_url = url_for("game_pages.host_screen", pin=game.pin, _external=True) + f"#{host_token}" if host_token else None
     listed, listed_seated = game_roster.counts(rt.session, gid)
+    personal = game.state == "over" and bool(privacy.games_holding_personal_data(rt.session, [gid]))
     return render_template("admin/game_detail.html", game=game, players=players, join_url=url, qr=qr_svg(url),
-                           host_url=host_url, states=STATES, listed=listed, listed_seated=listed_seated)
+                           host_url=host_url, states=STATES, listed=listed, listed_seated=listed_seated,
+                           personal=personal)
