@@ -240,6 +240,7 @@ def test_organizer_and_staff_purge_a_finished_game_from_the_admin_pages(app, rt)
     assert host.act("end") == {"state": "over"}
     page = organizer.get(f"/admin/games/{game.id}").get_data(as_text=True)
     assert "删除个人信息" in page and "张三丰" in page
+    assert re.search(r"<title>([^<]*)</title>", page).group(1) == f"{game.title} · 现场竞赛"
     assert "删除个人信息" in staff.get("/admin/games").get_data(as_text=True)  # staff cannot open the game's page
     done = staff.post(purge, data={"csrf_token": csrf_from(staff, "/admin/games")})
     assert done.status_code == 302 and done.headers["Location"].endswith("/admin/games")
