@@ -69,3 +69,24 @@ def wrong_answer(shown: dict) -> object:
     if shown["type"] == "fill":
         return "不知道"
     return None  # filled in by the caller with a letter that is not the key
+
+
+def play_full_attempt(http, session, cid: int, unit_id: int, name: str, phone: str) -> dict:
+    """Enter, start, answer every question right and submit through the HTTP API; the submit's body."""
+    token = http.post(f"/api/v1/contests/{cid}/entrants",
+                      json={"name": name, "phone": phone, "unit_id": unit_id}).json()["token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    attempt = http.post(f"/api/v1/contests/{cid}/attempts", headers=headers).json()
+    for q in attempt["questions"]:
+        saved = http.put(f"/api/v1/attempts/{attempt['attempt_id']}/answers/{q['id']}", headers=headers,
+                         json={"answer": right_answer(session, q)})
+        assert saved.json() == {"saved": True}
+    return http.post(f"/api/v1/attempts/{attempt['attempt_id']}/submit", headers=headers).json()
+
+
+def next_board_with_entries(frames, timeout: float = 10) -> dict:
+    """The first leaderboard frame (from a queue of them) that lists anyone: the pusher's round after a submit."""
+    board = frames.get(timeout=timeout)
+    while not board["entries"]:
+        board = frames.get(timeout=timeout)
+    return board

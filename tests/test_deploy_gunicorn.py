@@ -12,7 +12,13 @@ import httpx
 import pytest
 import socketio
 
-from tests.play_support import make_bank, make_contest, make_units, right_answer
+from tests.play_support import (
+    make_bank,
+    make_contest,
+    make_units,
+    next_board_with_entries,
+    play_full_attempt,
+)
 from tests.server_process import ServerProcess, free_port
 
 CONFIG = Path(__file__).resolve().parent.parent / "deploy" / "gunicorn.conf.py"
@@ -41,18 +47,8 @@ def test_a_worker_plays_and_a_websocket_board_moves_under_gunicorn(under_gunicor
         assert board.call("join", {"contest": cid}, namespace="/live", timeout=10) == {"joined": cid}
         assert frames.get(timeout=10)["entries"] == []
         with httpx.Client(base_url=server.url, timeout=10) as http:
-            token = http.post(f"/api/v1/contests/{cid}/entrants",
-                              json={"name": "郑一", "phone": "13100000001", "unit_id": unit_id}).json()["token"]
-            headers = {"Authorization": f"Bearer {token}"}
-            attempt = http.post(f"/api/v1/contests/{cid}/attempts", headers=headers).json()
-            for q in attempt["questions"]:
-                saved = http.put(f"/api/v1/attempts/{attempt['attempt_id']}/answers/{q['id']}", headers=headers,
-                                 json={"answer": right_answer(rt.session, q)})
-                assert saved.json() == {"saved": True}
-            result = http.post(f"/api/v1/attempts/{attempt['attempt_id']}/submit", headers=headers).json()
-        latest = frames.get(timeout=10)
-        while not latest["entries"]:  # the pusher's next round carries the submit
-            latest = frames.get(timeout=10)
+            result = play_full_attempt(http, rt.session, cid, unit_id, "郑一", "13100000001")
+        latest = next_board_with_entries(frames)
         assert latest["entries"][0]["name"] == "郑*" and latest["entries"][0]["score"] == result["score"]
         assert board.transport() == "websocket"
     finally:

@@ -17,7 +17,13 @@ import socketio
 from sqlalchemy import select
 
 from contest.models import Entrant
-from tests.play_support import make_bank, make_contest, make_units, right_answer
+from tests.play_support import (
+    make_bank,
+    make_contest,
+    make_units,
+    next_board_with_entries,
+    play_full_attempt,
+)
 from tests.server_process import free_port
 
 DEPLOY = Path(__file__).resolve().parent.parent / "deploy" / "nginx.conf"
@@ -95,19 +101,9 @@ def test_a_worker_plays_and_a_board_moves_through_nginx(behind_nginx, rt):
         # From another loopback address: the app must see it, not nginx's own.
         transport = httpx.HTTPTransport(local_address="127.0.0.7")
         with httpx.Client(base_url=url, transport=transport, timeout=10) as http:
-            token = http.post(f"/api/v1/contests/{cid}/entrants",
-                              json={"name": "钱七", "phone": "13300000007", "unit_id": unit_id}).json()["token"]
-            headers = {"Authorization": f"Bearer {token}"}
-            attempt = http.post(f"/api/v1/contests/{cid}/attempts", headers=headers).json()
-            for q in attempt["questions"]:
-                saved = http.put(f"/api/v1/attempts/{attempt['attempt_id']}/answers/{q['id']}", headers=headers,
-                                 json={"answer": right_answer(rt.session, q)})
-                assert saved.json() == {"saved": True}
-            result = http.post(f"/api/v1/attempts/{attempt['attempt_id']}/submit", headers=headers).json()
+            result = play_full_attempt(http, rt.session, cid, unit_id, "钱七", "13300000007")
 
-        latest = frames.get(timeout=10)
-        while not latest["entries"]:
-            latest = frames.get(timeout=10)
+        latest = next_board_with_entries(frames)
         assert latest["entries"][0]["name"] == "钱*" and latest["entries"][0]["score"] == result["score"]
         assert board.transport() == "websocket"
     finally:

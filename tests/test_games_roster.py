@@ -251,3 +251,15 @@ def test_organizer_and_staff_purge_a_finished_game_from_the_admin_pages(app, rt)
     assert "张三丰" not in page and "个人信息已删除" in page and "删除个人信息" not in page
     again = organizer.post(purge, data={"csrf_token": token})  # nothing left to delete: harmless
     assert again.status_code == 302 and again.headers["Location"].endswith(f"/admin/games/{game.id}")
+
+
+def test_a_finished_game_without_players_offers_nothing_to_delete(app, rt):
+    game, host_token = make_game(rt, 2)
+    host = Host(app, game.pin, host_token)
+    assert host.act("end") == {"state": "over"}
+    make_admin(app, "organizer1")
+    organizer = app.test_client()
+    sign_in(organizer, "organizer1")
+    page = organizer.get(f"/admin/games/{game.id}").get_data(as_text=True)
+    assert "没有个人信息" in page and "删除个人信息" not in page and "个人信息已删除" not in page
+    assert "个人信息已删除" not in organizer.get("/admin/games").get_data(as_text=True)

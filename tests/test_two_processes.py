@@ -8,7 +8,13 @@ import httpx
 import pytest
 import socketio
 
-from tests.play_support import make_bank, make_contest, make_units, right_answer
+from tests.play_support import (
+    make_bank,
+    make_contest,
+    make_units,
+    next_board_with_entries,
+    play_full_attempt,
+)
 from tests.server_process import ServerProcess
 
 
@@ -36,18 +42,9 @@ def test_live_client_on_b_sees_answers_made_on_a(two_servers, rt):
         assert frames.get(timeout=10)["entries"] == []  # the board sent on join
 
         with httpx.Client(base_url=a.url, timeout=10) as http:
-            token = http.post(f"/api/v1/contests/{cid}/entrants",
-                              json={"name": "周九", "phone": "13200000000", "unit_id": unit_id}).json()["token"]
-            headers = {"Authorization": f"Bearer {token}"}
-            attempt = http.post(f"/api/v1/contests/{cid}/attempts", headers=headers).json()
-            for q in attempt["questions"]:
-                http.put(f"/api/v1/attempts/{attempt['attempt_id']}/answers/{q['id']}", headers=headers,
-                         json={"answer": right_answer(rt.session, q)})
-            result = http.post(f"/api/v1/attempts/{attempt['attempt_id']}/submit", headers=headers).json()
+            result = play_full_attempt(http, rt.session, cid, unit_id, "周九", "13200000000")
 
-        board = frames.get(timeout=10)
-        while not board["entries"]:
-            board = frames.get(timeout=10)
+        board = next_board_with_entries(frames)
         assert board["entries"][0] == {"rank": 1, "name": "周*", "unit": "测试单位0",
                                        "score": result["score"], "duration_ms": result["duration_ms"]}
     finally:
