@@ -203,6 +203,8 @@ class Attempt(Base):
     correct: Mapped[int | None] = mapped_column(Integer)
     duration_ms: Mapped[int | None] = mapped_column(Integer)
     entrant: Mapped[Entrant] = relationship()
+    # Held by the attempt once loaded: start → view and finish → result read the contest once.
+    contest: Mapped[Contest] = relationship()
 
 
 class Answer(Base):

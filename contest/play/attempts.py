@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from contest.clock import contest_day, iso, to_ms
 from contest.errors import Conflict, Forbidden, NotFound, TooMany
 from contest.models import Answer, Attempt, Contest, Entrant
-from contest.play import answer_store, papers, ranking, scoring, throttle
+from contest.play import answer_store, origins, papers, ranking, scoring, throttle
 from contest.play.contests import get_contest, status
 from contest.play.entry import Caller
 from contest.runtime import Runtime
@@ -30,14 +30,17 @@ GRACE_MS = 2000
 _rng = random.SystemRandom()
 
 
-def _lock_attempt(session: Session, aid: int) -> Attempt | None:
-    """The attempt row, locked until commit: a row lock on PostgreSQL; on SQLite a no-op write
-    first, so the transaction holds the writer lock before it reads (no stale read, no upgrade)."""
+def _lock_attempt(session: Session, aid: int) -> tuple[Attempt, int] | tuple[None, None]:
+    """The attempt row and its entrant's unit, locked until commit: a row lock on PostgreSQL; on
+    SQLite a no-op write first, so the transaction holds the writer lock before it reads (no
+    stale read, no upgrade)."""
     if session.get_bind().dialect.name == "sqlite":
         session.execute(update(Attempt).where(Attempt.id == aid).values(status=Attempt.status))
-    return session.execute(
-        select(Attempt).where(Attempt.id == aid).with_for_update().execution_options(populate_existing=True)
-    ).scalar_one_or_none()
+    row = session.execute(
+        select(Attempt, Entrant.unit_id).join(Entrant, Entrant.id == Attempt.entrant_id)
+        .where(Attempt.id == aid).with_for_update(of=Attempt).execution_options(populate_existing=True)
+    ).one_or_none()
+    return (row[0], row[1]) if row else (None, None)
 
 
 def _meta(attempt: Attempt) -> dict:
@@ -58,7 +61,7 @@ def attempt_view(rt: Runtime, attempt: Attempt, fresh: bool = False) -> dict:
 
     `fresh`: the attempt was opened by this very call, so it has no saved answers to look up.
     """
-    contest = rt.session.get(Contest, attempt.contest_id)
+    contest = attempt.contest
     bank = papers.BANKS.questions(rt.session, attempt.paper_bank)
     saved = {} if fresh else {
         row.question_id: row.answer
@@ -85,8 +88,12 @@ def _shown_answer(qtype: str, answer: object, perm: list[int]) -> object:
     return answer
 
 
-def start(rt: Runtime, caller: Caller, cid: int) -> tuple[Attempt, bool]:
-    """(attempt, created): the open attempt if there is one, else a new one within today's limit."""
+def start(rt: Runtime, caller: Caller, cid: int, address: str | None = None,
+          device_id: str | None = None) -> tuple[Attempt, bool]:
+    """(attempt, created): the open attempt if there is one, else a new one within today's limit.
+
+    A new attempt is committed together with where it was started from (origins.py).
+    """
     if caller.contest_id != cid:
         raise Forbidden("此登录凭证不属于本竞赛。", code="wrong_contest")
     contest = get_contest(rt.session, cid)
@@ -115,10 +122,12 @@ def start(rt: Runtime, caller: Caller, cid: int) -> tuple[Attempt, bool]:
                         contest.shuffle_options, _rng)
     deadline = min(now + timedelta(seconds=contest.time_limit_s), contest.ends_at)
     attempt = Attempt(contest_id=cid, entrant_id=caller.entrant_id, day=day, slot=used + 1, open_marker=1,
-                      paper_bank=contest.bank_id,
+                      paper_bank=contest.bank_id, contest=contest,
                       status="open", paper=paper, started_at=now, deadline=deadline)
     rt.session.add(attempt)
     try:
+        rt.session.flush()  # the attempt's id, for its origin row
+        origins.origin(rt, cid, caller.entrant_id, address, device_id, attempt_id=attempt.id)
         rt.session.commit()
     except IntegrityError:
         # Another start of the same entrant won the race: answer with its attempt.
@@ -239,13 +248,13 @@ def _finish(rt: Runtime, aid: int) -> _Finished:
     # Plain rows and one executemany rather than ORM objects: submit was the costliest call per
     # request in the load benchmark (a dozen answers' worth of server time).
     session = rt.session
-    attempt = _lock_attempt(session, aid)
+    attempt, unit_id = _lock_attempt(session, aid)
     if attempt is None:
         raise NotFound("答卷不存在。", code="attempt_not_found")
     if attempt.status == "finished":
         session.rollback()
         return _Finished(attempt)
-    contest = session.get(Contest, attempt.contest_id)
+    contest = attempt.contest
     bank = papers.BANKS.questions(session, attempt.paper_bank)
     now = rt.clock.now()
     finished_at = min(now, attempt.deadline)
@@ -265,10 +274,8 @@ def _finish(rt: Runtime, aid: int) -> _Finished:
     attempt.correct = marked.correct
     session.commit()
 
-    rt.state.attempts.forget(contest.id, aid)
-    unit_id = session.scalar(select(Entrant.unit_id).where(Entrant.id == attempt.entrant_id))
     standing = ranking.standing_for(session, contest, attempt.entrant_id, unit_id)
-    rank = rt.state.boards.record_finish(contest.id, standing)
+    rank = rt.state.finish_attempt(contest.id, aid, standing)
     if rank is None:
         ranking.rebuild(rt, contest)
     saved = {qid: Saved(answer, *marked.marks.get(qid, (None, None))) for qid, answer in given.items()}
@@ -277,7 +284,7 @@ def _finish(rt: Runtime, aid: int) -> _Finished:
 
 def result(rt: Runtime, attempt: Attempt, finished: _Finished | None = None) -> dict:
     """API.md's submit answer: score, rank, best, and the review when the contest allows it."""
-    contest = rt.session.get(Contest, attempt.contest_id)
+    contest = attempt.contest
     standing = finished.standing if finished else None
     rank = finished.rank if finished else None
     if standing is None or rank is None:  # not just finished here: ask the record and the board

@@ -38,10 +38,3 @@ def origin(rt: Runtime, contest_id: int, entrant_id: int, address: str | None, d
                       seen_at=rt.clock.now())
     rt.session.add(row)
     return row
-
-
-def note_attempt(rt: Runtime, contest_id: int, entrant_id: int, attempt_id: int, address: str | None,
-                 device_id: str | None) -> None:
-    """Record where a newly opened attempt was started from."""
-    origin(rt, contest_id, entrant_id, address, device_id, attempt_id=attempt_id)
-    rt.session.commit()

@@ -44,7 +44,7 @@ import redis
 
 from contest.state import keys
 from contest.state.attempts import AttemptCache
-from contest.state.boards import Boards, Standing
+from contest.state.boards import Boards, Standing, rank_of_result
 from contest.state.games import GameState
 from contest.state.health import Health
 from contest.state.limits import TAKE_EACH, Limits
@@ -81,3 +81,12 @@ class State:
         self.boards.count_answer(cid, minute, pipe)
         allowed, meta, *_counts = pipe.execute()
         return bool(allowed), json.loads(meta) if meta else None
+
+    def finish_attempt(self, cid: int, aid: int, standing: Standing) -> int | None:
+        """A finished attempt in one round trip: forget its cache and deadline, and count it on the
+        boards (Boards.record_finish); the entrant's 1-based rank, or None if the state was never built."""
+        pipe = self.redis.pipeline(transaction=False)
+        self.attempts.forget(cid, aid, pipe)
+        self.boards.record_finish(cid, standing, pipe)
+        *_forgotten, rank = pipe.execute()
+        return rank_of_result(rank)

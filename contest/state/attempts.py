@@ -51,11 +51,10 @@ class AttemptCache:
         raw = self.redis.get(keys.attempt(cid, aid))
         return json.loads(raw) if raw else None
 
-    def forget(self, cid: int, aid: int) -> None:
-        pipe = self.redis.pipeline(transaction=False)
+    def forget(self, cid: int, aid: int, pipe: redis.client.Pipeline) -> None:
+        """Drop a finished attempt's cache and deadline, in `pipe` (State.finish_attempt)."""
         pipe.delete(keys.attempt(cid, aid))
         pipe.zrem(keys.deadlines(), f"{cid}:{aid}")
-        pipe.execute()
 
     def schedule_finish(self, cid: int, aid: int, due_ms: int) -> None:
         self.redis.zadd(keys.deadlines(), {f"{cid}:{aid}": due_ms})

@@ -81,6 +81,11 @@ return redis.call('ZRANK', KEYS[1], member)
 """
 
 
+def rank_of_result(rank: int) -> int | None:
+    """The 1-based rank from the record-finish script's answer (None: the state was never built)."""
+    return None if rank == -1 else int(rank) + 1
+
+
 @dataclass
 class UnitTally:
     unit_id: int
@@ -118,20 +123,21 @@ class Boards:
             except redis.exceptions.LockError:  # expired meanwhile: another rebuild may follow
                 pass
 
-    def record_finish(self, cid: int, standing: Standing) -> int | None:
-        """Count a finished attempt and update the standing; the 1-based rank, or None if unbuilt."""
-        rank = self._record_finish(
-            keys=[
-                keys.board(cid), keys.standing(cid), keys.best(cid), keys.unit_participants(cid),
-                keys.unit_best_sum(cid), keys.unit_attempts(cid), keys.stats(cid),
-                keys.live_dirty(), keys.built(cid),
-            ],
-            args=[
-                standing.entrant_id, standing.member(), standing.score_centi, standing.unit_id,
-                cid, standing.version,
-            ],
-        )
-        return None if rank == -1 else int(rank) + 1
+    def record_finish(self, cid: int, standing: Standing, pipe: redis.client.Pipeline | None = None) -> int | None:
+        """Count a finished attempt and update the standing; the 1-based rank, or None if unbuilt.
+
+        In `pipe` (executed by the caller, who reads the rank with `rank_of_result`), EVAL rather
+        than EVALSHA: a pipeline cannot fall back when the script cache was flushed."""
+        names = [
+            keys.board(cid), keys.standing(cid), keys.best(cid), keys.unit_participants(cid),
+            keys.unit_best_sum(cid), keys.unit_attempts(cid), keys.stats(cid),
+            keys.live_dirty(), keys.built(cid),
+        ]
+        args = [standing.entrant_id, standing.member(), standing.score_centi, standing.unit_id, cid, standing.version]
+        if pipe is not None:
+            pipe.eval(_RECORD_FINISH, len(names), *names, *args)
+            return None
+        return rank_of_result(self._record_finish(keys=names, args=args))
 
     def count_entrant(self, cid: int) -> None:
         self.redis.hincrby(keys.stats(cid), "entrants", 1)

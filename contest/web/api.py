@@ -69,10 +69,8 @@ def start_attempt(cid: int):
     rt = runtime.current()
     caller = _caller(rt)
     _throttle(rt, "attempt", caller.entrant_id)
-    attempt, created = attempts.start(rt, caller, cid)
+    attempt, created = attempts.start(rt, caller, cid, request.remote_addr, _device())
     body = attempts.attempt_view(rt, attempt, fresh=created)
-    if created:
-        origins.note_attempt(rt, cid, caller.entrant_id, attempt.id, request.remote_addr, _device())
     return jsonify(body), 201 if created else 200
 
 
