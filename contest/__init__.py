@@ -45,7 +45,8 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     redis_url = settings["REDIS_URL"] or embedded_redis.ensure_server(Path(settings["INSTANCE_PATH"]))
     app.config["REDIS_URL_IN_USE"] = redis_url
-    app.extensions["jd.state"] = State(make_redis(redis_url))
+    cluster = bool(settings["REDIS_CLUSTER"] and settings["REDIS_URL"])  # the embedded Redis is never one
+    app.extensions["jd.state"] = State(make_redis(redis_url, cluster=cluster))
     app.extensions["jd.clock"] = settings.get("CLOCK") or Clock()
     # The message queue lets several server processes broadcast to each other's clients.
     # Given as a manager because Flask-SocketIO only recognises redis:// URLs, not unix://.

@@ -43,6 +43,8 @@ def load(test_config: dict | None = None) -> dict:
         "DATABASE_URL": os.environ.get("DATABASE_URL") or f"sqlite:///{instance / 'contest.sqlite3'}",
         # None means: start or attach the embedded redis-server on the instance socket.
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
+        # REDIS_URL names one node of a Redis Cluster (each contest's and game's keys share a hash tag).
+        "REDIS_CLUSTER": (os.environ.get("REDIS_CLUSTER") or "").lower() in ("1", "true", "yes"),
         "SECRET_KEY": None,
         "MAX_CONTENT_LENGTH": MAX_UPLOAD_BYTES,
         "SESSION_COOKIE_HTTPONLY": True,

@@ -58,16 +58,15 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_size=20, max_overflow=20, pool_pre_ping=True)
 
 
-def make_redis(url: str) -> redis.Redis:
-    """A client for the Redis at `url`, named so the embedded server knows who is connected."""
+def make_redis(url: str, cluster: bool = False) -> redis.Redis | redis.RedisCluster:
+    """A client for the Redis at `url` (with `cluster`: the Redis Cluster that node belongs to),
+    named so the embedded server knows who is connected."""
     # A blocking pool: under a burst, requests wait a moment for a connection instead of
     # failing with "Too many connections" (redis-py's plain pool raises past 100).
-    pool = redis.BlockingConnectionPool.from_url(
-        url,
-        max_connections=REDIS_POOL_SIZE,
-        timeout=10,
-        decode_responses=True,
-        client_name=f"{embedded_redis.CLIENT_PREFIX}{os.getpid()}",
-        health_check_interval=30,
-    )
+    options = {"max_connections": REDIS_POOL_SIZE, "timeout": 10, "decode_responses": True,
+               "client_name": f"{embedded_redis.CLIENT_PREFIX}{os.getpid()}"}
+    if cluster:
+        # One such pool per node; the client follows the cluster's slot map from any node.
+        return redis.RedisCluster.from_url(url, connection_pool_class=redis.BlockingConnectionPool, **options)
+    pool = redis.BlockingConnectionPool.from_url(url, health_check_interval=30, **options)
     return redis.Redis(connection_pool=pool)

@@ -26,15 +26,18 @@ def stores(instance_dir):
     """URLs of the test database and Redis, exported so CLI commands use the same stores."""
     database_url = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{instance_dir / 'test.sqlite3'}"
     redis_url = os.environ.get("TEST_REDIS_URL") or embedded_redis.ensure_server(instance_dir)
-    saved = {name: os.environ.get(name) for name in ("DATABASE_URL", "REDIS_URL", "CONTEST_INSTANCE")}
-    os.environ.update(DATABASE_URL=database_url, REDIS_URL=redis_url, CONTEST_INSTANCE=str(instance_dir))
+    # TEST_REDIS_CLUSTER=1 with TEST_REDIS_URL naming a node: the whole suite on a Redis Cluster.
+    cluster = "1" if os.environ.get("TEST_REDIS_URL") and os.environ.get("TEST_REDIS_CLUSTER") == "1" else ""
+    saved = {name: os.environ.get(name) for name in ("DATABASE_URL", "REDIS_URL", "REDIS_CLUSTER", "CONTEST_INSTANCE")}
+    os.environ.update(DATABASE_URL=database_url, REDIS_URL=redis_url, REDIS_CLUSTER=cluster,
+                      CONTEST_INSTANCE=str(instance_dir))
     if database_url.startswith("postgresql"):
         from contest.extensions import make_engine
 
         engine = make_engine(database_url)
         Base.metadata.drop_all(engine)  # a clean schema for this run
         engine.dispose()
-    yield {"database_url": database_url, "redis_url": redis_url}
+    yield {"database_url": database_url, "redis_url": redis_url, "redis_cluster": bool(cluster)}
     for name, value in saved.items():
         if value is None:
             os.environ.pop(name, None)
@@ -55,6 +58,7 @@ def app(stores, instance_dir, clock):
             "INSTANCE_PATH": str(instance_dir),
             "DATABASE_URL": stores["database_url"],
             "REDIS_URL": stores["redis_url"],
+            "REDIS_CLUSTER": stores["redis_cluster"],
             "SECRET_KEY": "test-secret",
             "CLOCK": clock,
             # The Socket.IO test client needs in-process delivery; the two-process test covers the queue.

@@ -70,8 +70,9 @@ def contest_on_own_redis(tmp_path):
     own = RedisProcess(free_port())
     own.start(tmp_path / "redis")
     db_url = f"sqlite:///{tmp_path / 'faults.sqlite3'}"
+    # A single Redis of its own, also when the suite runs on a cluster (TEST_REDIS_CLUSTER).
     settings = {"INSTANCE_PATH": str(tmp_path), "DATABASE_URL": db_url, "REDIS_URL": own.url, "SECRET_KEY": "x",
-                "SOCKETIO_MESSAGE_QUEUE": False}
+                "SOCKETIO_MESSAGE_QUEUE": False, "REDIS_CLUSTER": False}
     app = create_app(settings)
     with app.app_context():
         rt = current()
@@ -80,7 +81,8 @@ def contest_on_own_redis(tmp_path):
         unit = make_units(rt.session)[0].id
         bank_id = bank.id
     app.extensions["jd.db"].session.remove()
-    server = ServerProcess(tmp_path, env={"DATABASE_URL": db_url, "REDIS_URL": own.url, "LIVE_PUSH_INTERVAL": "0.1"})
+    server = ServerProcess(tmp_path, env={"DATABASE_URL": db_url, "REDIS_URL": own.url, "REDIS_CLUSTER": "",
+                                             "LIVE_PUSH_INTERVAL": "0.1"})
     yield own, server, app, (main, bank_id, unit), db_url
     server.stop()
     own.stop(signal.SIGKILL)

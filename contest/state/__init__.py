@@ -49,6 +49,7 @@ from contest.state.games import GameState
 from contest.state.health import Health
 from contest.state.limits import TAKE_EACH, Limits
 from contest.state.live import LiveQueue
+from contest.state.pipes import eval_in
 from contest.state.tokens import TokenCache
 
 __all__ = ["State", "Standing", "keys"]
@@ -75,8 +76,7 @@ class State:
         monitor's count back with `boards.uncount_answer`."""
         names, args = self.limits.take_each_args(counters)
         pipe = self.redis.pipeline(transaction=False)
-        # EVAL, not EVALSHA: a pipeline cannot fall back when the script cache was flushed.
-        pipe.eval(TAKE_EACH, len(names), *names, *args)
+        eval_in(pipe, TAKE_EACH, names, args)
         pipe.get(keys.attempt(cid, aid))
         self.boards.count_answer(cid, minute, pipe)
         allowed, meta, *_counts = pipe.execute()
@@ -88,5 +88,5 @@ class State:
         pipe = self.redis.pipeline(transaction=False)
         self.attempts.forget(cid, aid, pipe)
         self.boards.record_finish(cid, standing, pipe)
-        *_forgotten, rank = pipe.execute()
+        _deleted, _dequeued, rank, _marked = pipe.execute()
         return rank_of_result(rank)

@@ -10,6 +10,7 @@ import redis
 
 from contest.state import keys
 from contest.state.health import Health
+from contest.state.pipes import eval_in
 
 # Seconds a rebuild may hold its contest's lock, and a caller may wait for it.
 REBUILD_LOCK_S = 60
@@ -44,12 +45,13 @@ def parse_member(member: str) -> tuple[int, float, int, int]:
     return int(entrant), (_SCORE_CEILING - int(inverse)) / 100, int(duration), int(finished)
 
 
-# KEYS: board, standing, best, unit_participants, unit_best_sum, unit_attempts, stats, dirty, built
-# ARGV: entrant, member, score_centi, unit, contest, version
+# KEYS: board, standing, best, unit_participants, unit_best_sum, unit_attempts, stats, built
+# ARGV: entrant, member, score_centi, unit, version
 # Counts one finished attempt and moves the entrant's standing if this version is newer.
 # Returns the entrant's 0-based rank, or -1 when the state was never built (caller rebuilds).
+# Every key is the contest's (one Redis Cluster slot); the caller marks the contest for a push.
 _RECORD_FINISH = """
-if redis.call('EXISTS', KEYS[9]) == 0 then return -1 end
+if redis.call('EXISTS', KEYS[8]) == 0 then return -1 end
 redis.call('HINCRBY', KEYS[6], ARGV[4], 1)
 redis.call('HINCRBY', KEYS[7], 'attempts', 1)
 local current = redis.call('HGET', KEYS[2], ARGV[1])
@@ -57,7 +59,7 @@ local member = ARGV[2]
 if current then
   local sep = string.find(current, '/', 1, true)
   local version = tonumber(string.sub(current, 1, sep - 1))
-  if version >= tonumber(ARGV[6]) then
+  if version >= tonumber(ARGV[5]) then
     member = string.sub(current, sep + 1)
   else
     redis.call('ZREM', KEYS[1], string.sub(current, sep + 1))
@@ -65,7 +67,7 @@ if current then
 end
 if member == ARGV[2] then
   redis.call('ZADD', KEYS[1], 0, member)
-  redis.call('HSET', KEYS[2], ARGV[1], ARGV[6] .. '/' .. member)
+  redis.call('HSET', KEYS[2], ARGV[1], ARGV[5] .. '/' .. member)
   local old_best = redis.call('HGET', KEYS[3], ARGV[1])
   redis.call('HSET', KEYS[3], ARGV[1], ARGV[3])
   if old_best then
@@ -76,7 +78,6 @@ if member == ARGV[2] then
     redis.call('HINCRBY', KEYS[5], ARGV[4], ARGV[3])
   end
 end
-redis.call('SADD', KEYS[8], ARGV[5])
 return redis.call('ZRANK', KEYS[1], member)
 """
 
@@ -98,7 +99,6 @@ class Boards:
     def __init__(self, client: redis.Redis, health: Health | None = None) -> None:
         self.redis = client
         self.health = health or Health(client)
-        self._record_finish = client.register_script(_RECORD_FINISH)
 
     def is_built(self, cid: int) -> bool:
         """Built from SQL, and (after a Redis fault this process saw) rebuilt since."""
@@ -123,21 +123,16 @@ class Boards:
             except redis.exceptions.LockError:  # expired meanwhile: another rebuild may follow
                 pass
 
-    def record_finish(self, cid: int, standing: Standing, pipe: redis.client.Pipeline | None = None) -> int | None:
-        """Count a finished attempt and update the standing; the 1-based rank, or None if unbuilt.
-
-        In `pipe` (executed by the caller, who reads the rank with `rank_of_result`), EVAL rather
-        than EVALSHA: a pipeline cannot fall back when the script cache was flushed."""
+    def record_finish(self, cid: int, standing: Standing, pipe: redis.client.Pipeline) -> None:
+        """Count a finished attempt, update the standing and mark the contest for a push, in `pipe`
+        (State.finish_attempt): two replies, the script's (`rank_of_result`) and the mark's."""
         names = [
             keys.board(cid), keys.standing(cid), keys.best(cid), keys.unit_participants(cid),
-            keys.unit_best_sum(cid), keys.unit_attempts(cid), keys.stats(cid),
-            keys.live_dirty(), keys.built(cid),
+            keys.unit_best_sum(cid), keys.unit_attempts(cid), keys.stats(cid), keys.built(cid),
         ]
-        args = [standing.entrant_id, standing.member(), standing.score_centi, standing.unit_id, cid, standing.version]
-        if pipe is not None:
-            pipe.eval(_RECORD_FINISH, len(names), *names, *args)
-            return None
-        return rank_of_result(self._record_finish(keys=names, args=args))
+        args = [standing.entrant_id, standing.member(), standing.score_centi, standing.unit_id, standing.version]
+        eval_in(pipe, _RECORD_FINISH, names, args)
+        pipe.sadd(keys.live_dirty(), cid)
 
     def count_entrant(self, cid: int) -> None:
         self.redis.hincrby(keys.stats(cid), "entrants", 1)
@@ -219,6 +214,6 @@ class Boards:
             pipe.hset(keys.per_minute(cid), mapping=per_minute)
         pipe.hset(keys.stats(cid), mapping={**stats, "participants": len(standings)})
         pipe.set(keys.built(cid), 1)
-        pipe.sadd(keys.live_dirty(), cid)
         pipe.execute()
+        self.redis.sadd(keys.live_dirty(), cid)  # a global key: outside the contest's transaction
         self.health.verified(cid)

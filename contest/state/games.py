@@ -71,17 +71,16 @@ end
 return -2
 """
 
-# KEYS: game, answers, scores, streaks, deadlines; ARGV: index, game id, force, now_ms, grace_ms, void.
+# KEYS: game, answers, scores, streaks; ARGV: index, force, now_ms, grace_ms, void.
 # Closes the open question once: due by the clock (or forced), moves the points of its answers
 # onto the board and the streaks (unless void: a skipped question). Returns 1 if this call closed it.
 _CLOSE = """
 local g = redis.call('HMGET', KEYS[1], 'state', 'index', 'deadline_ms', 'paused_left_ms')
 if g[1] ~= 'question' or g[2] ~= ARGV[1] then return 0 end
-if ARGV[3] ~= '1' and (g[4] or tonumber(ARGV[4]) < tonumber(g[3]) + tonumber(ARGV[5])) then return 0 end
+if ARGV[2] ~= '1' and (g[4] or tonumber(ARGV[3]) < tonumber(g[3]) + tonumber(ARGV[4])) then return 0 end
 redis.call('HSET', KEYS[1], 'state', 'result')
 redis.call('HDEL', KEYS[1], 'paused_left_ms')
-redis.call('ZREM', KEYS[5], ARGV[2])
-if ARGV[6] == '1' then return 1 end
+if ARGV[5] == '1' then return 1 end
 local index = tonumber(ARGV[1])
 local all = redis.call('HGETALL', KEYS[2])
 for i = 1, #all, 2 do
@@ -145,11 +144,13 @@ class GameState:
         if judged:
             pipe.hset(keys.game_judged(gid, index), mapping=judged)
         pipe.hset(keys.game(gid), mapping=fields)
-        if deadline_ms is not None and fields.get("state") == "question" and "paused_left_ms" not in fields:
-            pipe.zadd(keys.game_deadlines(), {gid: deadline_ms})
-        else:
-            pipe.zrem(keys.game_deadlines(), gid)
         pipe.execute()
+        # The closer's queue is one global key, so not in the transaction (a transaction's keys
+        # must share one Redis Cluster slot).
+        if deadline_ms is not None and fields.get("state") == "question" and "paused_left_ms" not in fields:
+            self.schedule_close(gid, deadline_ms)
+        else:
+            self.unschedule(gid)
 
     def info(self, gid: int) -> dict:
         return self.redis.hgetall(keys.game(gid))
@@ -266,11 +267,14 @@ class GameState:
 
     def close(self, gid: int, index: int, now_ms: int, grace_ms: int, force: bool = False,
               void: bool = False) -> bool:
-        """Close the open question once (True for the call that closed it)."""
-        return bool(self._close(
-            keys=[keys.game(gid), keys.game_answers(gid, index), keys.game_scores(gid),
-                  keys.game_streaks(gid), keys.game_deadlines()],
-            args=[index, gid, 1 if force else 0, now_ms, grace_ms, 1 if void else 0]))
+        """Close the open question once (True for the call that closed it). The caller holds the
+        game's lock, so taking it off the closer's queue after the script cannot drop a newer deadline."""
+        closed = bool(self._close(
+            keys=[keys.game(gid), keys.game_answers(gid, index), keys.game_scores(gid), keys.game_streaks(gid)],
+            args=[index, 1 if force else 0, now_ms, grace_ms, 1 if void else 0]))
+        if closed:
+            self.unschedule(gid)  # one global key: outside the script, whose keys share the game's slot
+        return closed
 
     # The board ------------------------------------------------------------------------------
     def board(self, gid: int) -> list[tuple[int, int]]:
