@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -30,12 +30,20 @@ GRACE_MS = 2000
 _rng = random.SystemRandom()
 
 
+# Core statements on the start and submit paths: with table columns a select costs ~95 µs here,
+# with ORM attributes ~165 µs, and the ORM's bulk UPDATE machinery more than the SQL itself.
+_ATTEMPTS, _ANSWERS = Attempt.__table__, Answer.__table__
+_TOUCH_ATTEMPT = update(_ATTEMPTS).where(_ATTEMPTS.c.id == bindparam("aid")).values(status=_ATTEMPTS.c.status)
+_MARK_ANSWER = update(_ANSWERS).where(_ANSWERS.c.id == bindparam("row")).values(
+    is_correct=bindparam("ok"), points=bindparam("points"))
+
+
 def _lock_attempt(session: Session, aid: int) -> tuple[Attempt, int] | tuple[None, None]:
     """The attempt row and its entrant's unit, locked until commit: a row lock on PostgreSQL; on
     SQLite a no-op write first, so the transaction holds the writer lock before it reads (no
     stale read, no upgrade)."""
     if session.get_bind().dialect.name == "sqlite":
-        session.execute(update(Attempt).where(Attempt.id == aid).values(status=Attempt.status))
+        session.execute(_TOUCH_ATTEMPT, {"aid": aid})
     row = session.execute(
         select(Attempt, Entrant.unit_id).join(Entrant, Entrant.id == Attempt.entrant_id)
         .where(Attempt.id == aid).with_for_update(of=Attempt).execution_options(populate_existing=True)
@@ -65,7 +73,8 @@ def attempt_view(rt: Runtime, attempt: Attempt, fresh: bool = False) -> dict:
     bank = papers.BANKS.questions(rt.session, attempt.paper_bank)
     saved = {} if fresh else {
         row.question_id: row.answer
-        for row in rt.session.execute(select(Answer.question_id, Answer.answer).where(Answer.attempt_id == attempt.id))
+        for row in rt.session.execute(select(_ANSWERS.c.question_id, _ANSWERS.c.answer)
+                                      .where(_ANSWERS.c.attempt_id == attempt.id))
     }
     answers = {}
     for item in attempt.paper:
@@ -113,7 +122,8 @@ def start(rt: Runtime, caller: Caller, cid: int, address: str | None = None,
 
     day = contest_day(now)
     used = rt.session.scalar(
-        select(func.count()).select_from(Attempt).where(Attempt.entrant_id == caller.entrant_id, Attempt.day == day)
+        select(func.count()).select_from(_ATTEMPTS)
+        .where(_ATTEMPTS.c.entrant_id == caller.entrant_id, _ATTEMPTS.c.day == day)
     )
     if used >= contest.attempts_per_day:
         raise TooMany(f"今天的 {contest.attempts_per_day} 次答题机会已用完，明天再来吧。", code="attempts_used_up")
@@ -258,13 +268,14 @@ def _finish(rt: Runtime, aid: int) -> _Finished:
     bank = papers.BANKS.questions(session, attempt.paper_bank)
     now = rt.clock.now()
     finished_at = min(now, attempt.deadline)
-    rows = session.execute(select(Answer.id, Answer.question_id, Answer.answer).where(Answer.attempt_id == aid)).all()
+    rows = session.execute(select(_ANSWERS.c.id, _ANSWERS.c.question_id, _ANSWERS.c.answer)
+                           .where(_ANSWERS.c.attempt_id == aid)).all()
     given = {qid: answer for _, qid, answer in rows}
     marked = scoring.mark_paper(attempt.paper, bank, given, contest.partial_credit)
     row_of = {qid: row_id for row_id, qid, _ in rows}
     if marked.marks:
-        session.execute(update(Answer), [{"id": row_of[qid], "is_correct": ok, "points": points}
-                                         for qid, (ok, points) in marked.marks.items()])
+        session.execute(_MARK_ANSWER, [{"row": row_of[qid], "ok": ok, "points": points}
+                                       for qid, (ok, points) in marked.marks.items()])
     attempt.status = "finished"
     attempt.open_marker = None
     attempt.finished_at = finished_at

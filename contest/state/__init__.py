@@ -1,7 +1,9 @@
 """All live state in Redis: every key name and every Lua script lives in this package.
 
 Key names (built only by `keys.py`; `{c42}` is a hash tag so a contest's keys share a
-Redis Cluster slot):
+Redis Cluster slot). A Lua script or MULTI transaction touches the keys of one hash tag only;
+the untagged keys are touched by single-key commands (in pipelines, which a cluster client
+routes node by node). tests/test_redis_cluster.py holds every script to it on a real cluster.
 
     jd:token:<sha256>                 string  "<entrant_id>:<contest_id>" (cache of entrant_tokens)
     jd:{c<cid>}:attempt:<aid>         string  JSON: entrant, deadline_ms, paper (cache of an open attempt)
