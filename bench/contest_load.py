@@ -13,6 +13,7 @@ never as a hidden queue.
     .venv/bin/python bench/contest_load.py --database-url postgresql://postgres@127.0.0.1:5432/bench \\
         --redis-url redis://127.0.0.1:6379/0
     .venv/bin/python bench/contest_load.py --rate 0             # flat out
+    .venv/bin/python bench/contest_load.py --rate 500,600,700,800   # a sweep: the fastest rate with p99 < 100 ms
     .venv/bin/python bench/contest_load.py --procs 2            # contest serve --workers 2 behind nginx
 
 After the run it measures the ceiling (bench/ceiling_app.py: a minimal Flask endpoint with one
@@ -119,12 +120,12 @@ async def worker(run: Run, index: int, ramp: float) -> None:
         http.close()
 
 
-async def drive(args, server: Server, played, proxy: Nginx | None = None) -> Run:
+async def drive(args, rate: float, server: Server, played, proxy: Nginx | None = None) -> Run:
     now = time.monotonic()
     ramp = args.warmup * 0.75
     window = (now + args.warmup, now + args.warmup + args.duration)
     run = Run(port=proxy.port if proxy else server.port, contest_id=played.contest_id, unit_ids=played.unit_ids,
-              interval=args.workers / args.rate if args.rate else 0.0, window=window, stop_at=window[1],
+              interval=args.workers / rate if rate else 0.0, window=window, stop_at=window[1],
               calls={kind: Calls(kind) for kind in ("enter", "start", "answer", "submit")})
     tasks = [asyncio.ensure_future(worker(run, i, ramp)) for i in range(args.workers)]
     await asyncio.sleep(max(0.0, window[0] - time.monotonic()))
@@ -142,7 +143,8 @@ async def drive(args, server: Server, played, proxy: Nginx | None = None) -> Run
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workers", type=int, default=500)
-    parser.add_argument("--rate", type=float, default=1600, help="answers/s offered by all workers; 0 = flat out")
+    parser.add_argument("--rate", default="1600",
+                        help="answers/s offered by all workers; 0 = flat out; several (500,600,700) = a sweep")
     parser.add_argument("--duration", type=float, default=30, help="seconds measured")
     parser.add_argument("--warmup", type=float, default=8, help="seconds before measuring (workers ramp up)")
     parser.add_argument("--server", default=None, help="gevent | eventlet | threading (contest serve; default: its own) | gunicorn (deploy/gunicorn.conf.py)")
@@ -154,6 +156,7 @@ def main() -> None:
     parser.add_argument("--ceiling-duration", type=float, default=15,
                         help="then measure the minimal-endpoint ceiling for this many seconds (0: skip)")
     args = parser.parse_args()
+    rates = [float(rate) for rate in args.rate.split(",")]
 
     stores = Stores(args.database_url, args.redis_url)
     server = proxy = None
@@ -162,8 +165,10 @@ def main() -> None:
         app = stores.open()
         played = make_contest(app)
         server, proxy = start_servers(stores, args.port, args.procs, args.server)
-        run = asyncio.run(drive(args, server, played, proxy))
-        found, rows = answers_in_sql(app, played.contest_id, run.acked)
+        runs = [asyncio.run(drive(args, rate, server, played, proxy)) for rate in rates]
+        # A worker of the next run resumes its open attempt: the same answers may be acknowledged twice.
+        acked = set().union(*(run.acked for run in runs))
+        found, rows = answers_in_sql(app, played.contest_id, acked)
         server.stop()
         if proxy:
             proxy.stop()
@@ -178,29 +183,44 @@ def main() -> None:
                 process.stop()
         stores.close()
 
-    answers = run.calls["answer"]
     kind = "PostgreSQL" if stores.database_url.startswith("postgresql") else "SQLite"
     redis_kind = "embedded Redis" if args.redis_url is None else "Redis " + args.redis_url.split("@")[-1]
-    print(f"contest_load: {args.workers} workers, offered {args.rate or 'flat out'} answers/s, "
-          f"{args.duration:.0f} s measured; server={args.server or 'default'}, {kind}, {redis_kind}")
     print(f"machine: {machine()}")
-    print(table(list(run.calls.values()), args.duration))
-    p99 = sorted(answers.latencies)[int(0.99 * (len(answers.latencies) - 1))] * 1000 if answers.latencies else 0
-    rate = len(answers.latencies) / args.duration
-    print(f"accepted answers/s: {rate:.0f}   answer p99: {p99:.1f} ms   "
-          f"target ≥1500/s & p99<100ms: {'MET' if rate >= 1500 and p99 < 100 else 'not met'}")
-    print(f"cpu over the window: server {run.cpu[0] / args.duration:.0%} of a core"
-          + (f" ({args.procs} processes), nginx {run.proxy_cpu / args.duration:.0%}" if args.procs > 1 else "")
-          + f", generator {run.cpu[1] / args.duration:.0%}")
+    for offered, run in zip(rates, runs, strict=True):
+        print(f"contest_load: {args.workers} workers, offered {offered:.0f} answers/s" if offered else
+              f"contest_load: {args.workers} workers, flat out", end="")
+        print(f", {args.duration:.0f} s measured; server={args.server or 'default'}, {kind}, {redis_kind}")
+        print(table(list(run.calls.values()), args.duration))
+        rate, p99 = _answers(run, args.duration)
+        print(f"accepted answers/s: {rate:.0f}   answer p99: {p99:.1f} ms   "
+              f"target ≥1500/s & p99<100ms: {'MET' if rate >= 1500 and p99 < 100 else 'not met'}")
+        print(f"cpu over the window: server {run.cpu[0] / args.duration:.0%} of a core"
+              + (f" ({args.procs} processes), nginx {run.proxy_cpu / args.duration:.0%}" if args.procs > 1 else "")
+              + f", generator {run.cpu[1] / args.duration:.0%}")
+    figures = [_answers(run, args.duration) for run in runs]
+    if len(runs) > 1:
+        print("sweep: " + "; ".join(f"offered {offered:.0f} → {rate:.0f}/s, p99 {p99:.0f} ms"
+                                    for offered, (rate, p99) in zip(rates, figures, strict=True)))
+        within = [rate for rate, p99 in figures if p99 < 100]
+        print(f"fastest rate with answer p99 < 100 ms: {max(within):.0f} answers/s" if within else
+              "no rate of the sweep kept answer p99 < 100 ms")
     if args.ceiling_duration:
         ceiling = len(top.latencies) / args.ceiling_duration
         print(f"ceiling (minimal Flask endpoint, one Redis round trip, same server setup), "
               f"{args.workers} connections flat out:")
         print(table([top], args.ceiling_duration))
-        print(f"answers/s as a share of the ceiling: {rate / ceiling:.0%}   "
+        rate = max(rate for rate, _p99 in figures)
+        print(f"answers/s (the best of the runs) as a share of the ceiling: {rate / ceiling:.0%}   "
               f"(ceiling server cpu {top_cpu / args.ceiling_duration:.0%} of a core)")
-    print(f"acknowledged answers in SQL: {found} of {len(run.acked)} ({rows} rows for the contest)"
-          + ("" if found == len(run.acked) else "  ** LOST ANSWERS **"))
+    print(f"acknowledged answers in SQL: {found} of {len(acked)} ({rows} rows for the contest)"
+          + ("" if found == len(acked) else "  ** LOST ANSWERS **"))
+
+
+def _answers(run: Run, seconds: float) -> tuple[float, float]:
+    """Accepted answers per second and their p99 latency in ms."""
+    latencies = sorted(run.calls["answer"].latencies)
+    p99 = latencies[int(0.99 * (len(latencies) - 1))] * 1000 if latencies else 0.0
+    return len(latencies) / seconds, p99
 
 
 if __name__ == "__main__":
