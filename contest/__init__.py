@@ -8,10 +8,9 @@ import socketio as python_socketio
 from flask import Flask
 from flask_socketio import SocketIO
 
-from contest import config, embedded_redis
+from contest import config, embedded_redis, schema
 from contest.clock import Clock
 from contest.extensions import Database, make_redis
-from contest.models import Base
 from contest.state import State
 
 
@@ -39,7 +38,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     db = Database()
     db.init(settings["DATABASE_URL"])
-    Base.metadata.create_all(db.engine)
+    schema.ensure(db.engine)  # created at the newest revision, or upgraded to it
     app.extensions["jd.db"] = db
     app.teardown_appcontext(db.remove)
 

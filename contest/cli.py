@@ -46,10 +46,12 @@ main.add_command(set_awards_cmd)
 main.add_command(export_game_cmd)
 
 
-@main.command("init-db", help="Create the schema (safe to repeat).")
+@main.command("init-db", help="Create the schema, or upgrade it to the newest revision (safe to repeat).")
 def init_db() -> None:
-    with app_runtime():
-        click.echo("数据库已就绪。")
+    from contest import schema
+
+    with app_runtime() as (_app, rt):
+        click.echo(f"数据库已就绪（结构版本 {schema.revision(rt.session.connection())}）。")
 
 
 @main.command("create-admin", help="Create an admin account, or reset its password and role.")
