@@ -69,6 +69,13 @@ class RedisProcess:
 def contest_on_own_redis(tmp_path):
     own = RedisProcess(free_port())
     own.start(tmp_path / "redis")
+    try:
+        yield from _contest_on(own, tmp_path)
+    finally:  # also when the set-up failed: no redis-server outlives the test
+        own.stop(signal.SIGKILL)
+
+
+def _contest_on(own: RedisProcess, tmp_path):
     db_url = f"sqlite:///{tmp_path / 'faults.sqlite3'}"
     # A single Redis of its own, also when the suite runs on a cluster (TEST_REDIS_CLUSTER).
     settings = {"INSTANCE_PATH": str(tmp_path), "DATABASE_URL": db_url, "REDIS_URL": own.url, "SECRET_KEY": "x",
@@ -83,10 +90,11 @@ def contest_on_own_redis(tmp_path):
     app.extensions["jd.db"].session.remove()
     server = ServerProcess(tmp_path, env={"DATABASE_URL": db_url, "REDIS_URL": own.url, "REDIS_CLUSTER": "",
                                              "LIVE_PUSH_INTERVAL": "0.1"})
-    yield own, server, app, (main, bank_id, unit), db_url
-    server.stop()
-    own.stop(signal.SIGKILL)
-    app.extensions["jd.db"].engine.dispose()
+    try:
+        yield own, server, app, (main, bank_id, unit), db_url
+    finally:
+        server.stop()
+        app.extensions["jd.db"].engine.dispose()
 
 
 def _short_contest(app, bank_id: int) -> int:

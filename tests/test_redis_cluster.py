@@ -39,9 +39,11 @@ from tests.test_privacy import test_purge_keeps_every_figure_and_leaves_no_phone
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
-    local = LocalCluster(tmp_path_factory.mktemp("cluster")).start()
-    yield local
-    local.stop()
+    local = LocalCluster(tmp_path_factory.mktemp("cluster"))
+    try:
+        yield local.start()
+    finally:  # also when the cluster failed to form: no node outlives the tests
+        local.stop()
 
 
 @pytest.fixture(scope="module")
