@@ -66,7 +66,8 @@ def make_redis(url: str, cluster: bool = False) -> redis.Redis | redis.RedisClus
     options = {"max_connections": REDIS_POOL_SIZE, "timeout": 10, "decode_responses": True,
                "client_name": f"{embedded_redis.CLIENT_PREFIX}{os.getpid()}"}
     if cluster:
-        # One such pool per node; the client follows the cluster's slot map from any node.
+        # One such pool per node; the client follows the cluster's slot map from any node (and
+        # checks a node's connections itself: it takes no health_check_interval).
         return redis.RedisCluster.from_url(url, connection_pool_class=redis.BlockingConnectionPool, **options)
     pool = redis.BlockingConnectionPool.from_url(url, health_check_interval=30, **options)
     return redis.Redis(connection_pool=pool)

@@ -62,6 +62,21 @@ def app(stores, tmp_path_factory, clock, cluster):
     app.extensions["jd.db"].engine.dispose()
 
 
+def test_the_environment_turns_the_cluster_client_on(cluster, stores, tmp_path, monkeypatch):
+    """REDIS_CLUSTER=1 as an operator sets it (README, Settings); the embedded Redis never is one."""
+    monkeypatch.setenv("REDIS_CLUSTER", "1")
+    monkeypatch.setenv("REDIS_URL", cluster.url)
+    on = create_app({"INSTANCE_PATH": str(tmp_path), "DATABASE_URL": stores["database_url"], "SECRET_KEY": "x",
+                     "SOCKETIO_MESSAGE_QUEUE": False})
+    assert isinstance(on.extensions["jd.state"].redis, redis.RedisCluster)
+    monkeypatch.setenv("REDIS_CLUSTER", "0")
+    off = create_app({"INSTANCE_PATH": str(tmp_path), "DATABASE_URL": stores["database_url"], "SECRET_KEY": "x",
+                      "SOCKETIO_MESSAGE_QUEUE": False, "REDIS_URL": stores["redis_url"]})
+    assert not isinstance(off.extensions["jd.state"].redis, redis.RedisCluster)
+    for made in (on, off):
+        made.extensions["jd.db"].engine.dispose()
+
+
 def test_the_cluster_refuses_a_script_across_slots(app):
     """The guard this module relies on: a script over two slots fails here (it would not on one Redis)."""
     client = app.extensions["jd.state"].redis

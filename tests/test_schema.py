@@ -95,3 +95,19 @@ def test_processes_starting_together_take_turns(empty_url):
         assert connection.execute(text("SELECT count(*) FROM alembic_version")).scalar() == 1
     assert _differences(engine) == []
     engine.dispose()
+
+
+def test_init_db_creates_then_reports_the_revision(empty_url, stores, tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from contest.cli import main
+
+    monkeypatch.setenv("DATABASE_URL", empty_url)
+    monkeypatch.setenv("CONTEST_INSTANCE", str(tmp_path))
+    for _ in range(2):  # safe to repeat
+        done = CliRunner().invoke(main, ["init-db"])
+        assert done.exit_code == 0, done.output
+        assert done.output.strip() == f"数据库已就绪（结构版本 {schema.head()}）。"
+    engine = make_engine(empty_url)
+    assert _differences(engine) == []
+    engine.dispose()
