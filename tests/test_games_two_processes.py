@@ -7,9 +7,9 @@ import threading
 import time
 
 import pytest
+import redis
 import socketio
 
-from contest.extensions import make_redis
 from contest.state import State
 from tests.game_support import make_game
 from tests.server_process import ServerProcess
@@ -94,7 +94,10 @@ def test_each_phone_gets_its_own_rank_from_either_process(two_servers):
 
 
 def test_a_listener_hears_batches_again_after_its_connection_drops(rt, stores):
-    other = State(make_redis(stores["redis_url"]))  # its own client, as another process has
+    # Its own client under its own name (as another process has), so the test waits for THIS
+    # listener to subscribe, not for any listener an earlier test left in this Redis.
+    name = "jd-test-listener"
+    other = State(redis.Redis.from_url(stores["redis_url"], decode_responses=True, client_name=name))
     heard: queue.Queue = queue.Queue()
 
     def deliver(event, frames):
@@ -102,14 +105,17 @@ def test_a_listener_hears_batches_again_after_its_connection_drops(rt, stores):
             raise ValueError("a bad batch")
         heard.put((event, frames))
 
-    before = rt.state.games.each_listeners()
+    def subscribed() -> bool:
+        return any(client.get("name") == name for client in rt.state.redis.client_list(_type="pubsub"))
+
     threading.Thread(target=other.games.listen_each, args=(deliver,), daemon=True).start()
-    _wait(lambda: rt.state.games.each_listeners() > before, "the listener did not subscribe")
+    _wait(subscribed, "the listener did not subscribe")
     rt.state.games.publish_each("boom", [])  # a failing delivery does not stop the next ones
     rt.state.games.publish_each("game_you", [("game:1:p:2", {"rank": 1}), ("game:1:p:3", {"rank": 2})])
     assert heard.get(timeout=5) == ("game_you", [("game:1:p:2", {"rank": 1}), ("game:1:p:3", {"rank": 2})])
 
     rt.state.redis.client_kill_filter(_type="pubsub")  # as a Redis restart would cut it
-    _wait(lambda: rt.state.games.each_listeners() > 0, "the listener did not subscribe again")
+    assert not subscribed()
+    _wait(subscribed, "the listener did not subscribe again")
     rt.state.games.publish_each("game_you", [("game:1:p:2", {"rank": 3})])
     assert heard.get(timeout=5) == ("game_you", [("game:1:p:2", {"rank": 3})])
