@@ -155,6 +155,8 @@ def main() -> None:
                         help="server processes (contest serve --workers N) behind deploy/nginx.conf; 1: no proxy")
     parser.add_argument("--ceiling-duration", type=float, default=15,
                         help="then measure the minimal-endpoint ceiling for this many seconds (0: skip)")
+    parser.add_argument("--ceiling-rate", type=float, default=1500,
+                        help="and the minimal endpoint offered this many calls/s: its p99 at the target's rate (0: skip)")
     args = parser.parse_args()
     rates = [float(rate) for rate in args.rate.split(",")]
 
@@ -177,6 +179,9 @@ def main() -> None:
             ceilings, proxy = start_ceilings(stores, args.port + 1, 1)
             top, top_cpu, _ = asyncio.run(measure_ceiling(ceilings[0].port, args.workers, args.ceiling_duration,
                                                           ceilings[0].cpu))
+            if args.ceiling_rate:
+                paced, _, _ = asyncio.run(measure_ceiling(ceilings[0].port, args.workers, args.ceiling_duration,
+                                                          ceilings[0].cpu, rate=args.ceiling_rate))
     finally:
         for process in (proxy, server, *ceilings):
             if process:
@@ -212,6 +217,10 @@ def main() -> None:
         rate = max(rate for rate, _p99 in figures)
         print(f"answers/s (the best of the runs) as a share of the ceiling: {rate / ceiling:.0%}   "
               f"(ceiling server cpu {top_cpu / args.ceiling_duration:.0%} of a core)")
+        if args.ceiling_rate:
+            # What the target asks of the answer call, asked of an endpoint that does almost nothing.
+            print(f"the minimal endpoint offered {args.ceiling_rate:.0f} calls/s:")
+            print(table([paced], args.ceiling_duration))
     print(f"acknowledged answers in SQL: {found} of {len(acked)} ({rows} rows for the contest)"
           + ("" if found == len(acked) else "  ** LOST ANSWERS **"))
 

@@ -355,8 +355,10 @@ def answers_in_sql(app, contest_id: int, acked: set[int]) -> tuple[int, int]:
     return found, rows
 
 
-async def measure_ceiling(port: int, connections: int, duration: float, server_cpu) -> tuple[Calls, float, float]:
-    """The minimal endpoint flat out over `connections` keep-alive connections for `duration` s.
+async def measure_ceiling(port: int, connections: int, duration: float, server_cpu,
+                          rate: float = 0.0) -> tuple[Calls, float, float]:
+    """The minimal endpoint over `connections` keep-alive connections for `duration` s: flat out,
+    or offered `rate` calls/s in all (random gaps, as contest_load's workers pace answers).
 
     Returns its Calls and the CPU seconds of the server(s) (`server_cpu()`) and of this process.
     """
@@ -366,8 +368,13 @@ async def measure_ceiling(port: int, connections: int, duration: float, server_c
 
     async def hammer(index: int) -> None:
         http = Http("127.0.0.1", port, loopback_address(index))
+        rng = random.Random(index)
+        next_at = time.monotonic() + (rng.uniform(0, connections / rate) if rate else 0.0)
         try:
             while time.monotonic() < window[1]:
+                if rate:
+                    next_at = max(next_at + rng.expovariate(rate / connections), time.monotonic())
+                    await asyncio.sleep(next_at - time.monotonic())
                 await timed_call(calls, window, http, "PUT", f"/api/v1/attempts/{index}/answers/1", (200,),
                                  {"answer": ["A"]}, "ceiling")
         finally:
