@@ -267,6 +267,43 @@ def rebuild_state(cid: int) -> None:
         click.echo(f"已从数据库重建：参与 {stats['participants']} 人，答卷 {stats['attempts']} 份，未完成答卷 {reopened} 份。")
 
 
+@main.command("correct-key", help="Correct a question's key (更正答案) and re-score every finished attempt it marked.")
+@click.argument("qid", type=int)
+@click.option("--answer", "text", required=True, help="the right key as in a bank file: B, A,C, 正确/错误, 上海|上海市")
+@click.option("--json", "as_json", is_flag=True)
+def correct_key_cmd(qid: int, text: str, as_json: bool) -> None:
+    from contest.errors import ContestError
+    from contest.play import corrections
+
+    with app_runtime() as (_app, rt):
+        try:
+            done = corrections.correct_key(rt, qid, text, via="cli")
+        except ContestError as error:
+            fail([error.message])
+        result = {"question_id": qid, "old_answer": done.old_answer, "new_answer": done.new_answer,
+                  "answers_regraded": done.answers_regraded, "attempts_changed": done.attempts_changed}
+    if as_json:
+        echo_json(result)
+    else:
+        click.echo(f"第 {qid} 题答案已更正：{corrections.key_text(done.old_answer)} → {corrections.key_text(done.new_answer)}；"
+                   f"重新评分 {done.answers_regraded} 个作答，{done.attempts_changed} 份答卷分数改变。"
+                   f"{corrections.SECOND_PASS_S} 秒后服务器会再核对一次。")
+
+
+@main.command("regrade", help="Re-score every finished attempt's answer to a question with its current key.")
+@click.argument("qid", type=int)
+def regrade_cmd(qid: int) -> None:
+    from contest.errors import ContestError
+    from contest.play import corrections
+
+    with app_runtime() as (_app, rt):
+        try:
+            done = corrections.regrade(rt, qid)
+        except ContestError as error:
+            fail([error.message])
+    click.echo(f"第 {qid} 题重新评分：{done.answers} 个作答，{done.attempts_changed} 份答卷分数改变。")
+
+
 @main.command("purge-personal", help="After a contest has ended: replace entrants' names and phones, delete tokens, "
                                     "roster and addresses; scores and unit figures stay.")
 @click.argument("cid", type=int)

@@ -243,6 +243,25 @@ class AnswerLog(Base):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class KeyCorrection(Base):
+    """A question's key corrected after it may have been answered (更正答案), and what re-scoring did.
+
+    Who and when, the key before and after; the counts are of the re-scoring at correction
+    time (a second pass later re-scores what other processes marked meanwhile).
+    """
+
+    __tablename__ = "key_corrections"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id", ondelete="CASCADE"), index=True)
+    old_answer: Mapped[object] = mapped_column(JSON)
+    new_answer: Mapped[object] = mapped_column(JSON)
+    admin_id: Mapped[int | None] = mapped_column(ForeignKey("admin_users.id"))
+    via: Mapped[str] = mapped_column(String(16), default="admin")  # admin | cli
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_utcnow)
+    answers_regraded: Mapped[int] = mapped_column(Integer, default=0)
+    attempts_changed: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class ExportLog(Base):
     __tablename__ = "export_logs"
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -148,7 +148,7 @@ def build_question(fields: dict, sheet_type: str | None = None) -> tuple[Canonic
     elif len(stem) > MAX_STEM:
         problems.append(f"题目超过 {MAX_STEM} 字")
     options = _options(fields.get("options", []), problems) if kind in ("single", "multiple") else []
-    answer = _answer(kind, fields.get("answer", ""), options, fields, problems)
+    answer = parse_answer(kind, fields.get("answer", ""), options, problems, fields)
     score = _score(fields.get("score", ""), problems)
     if problems or kind is None or answer is None:
         return None, problems or ["无法识别这一行"]
@@ -185,7 +185,10 @@ def _options(cells: list[tuple[str, str]], problems: list[str]) -> list[str]:
     return options
 
 
-def _answer(kind: str | None, text: str, options: list[str], fields: dict, problems: list[str]):
+def parse_answer(kind: str | None, text: str, options: list[str], problems: list[str], fields: dict | None = None):
+    """The canonical key of a question of type `kind` from its answer cell, or None; each fault
+    is added to `problems` in the organizer's words (also for a key corrected later)."""
+    fields = fields or {}
     if not text:
         problems.append("答案为空" if not fields.get("long_layout") else "没有标为正确的候选答案")
         return None

@@ -15,7 +15,7 @@ from flask_socketio import SocketIO, emit, join_room
 
 from contest import runtime
 from contest.errors import RETRY_MESSAGE, ContestError, Unavailable
-from contest.play import attempts, contests, ranking, recovery
+from contest.play import attempts, contests, corrections, ranking, recovery
 from contest.state.health import FAULTS as REDIS_FAULTS
 
 NAMESPACE = "/live"
@@ -73,12 +73,15 @@ def push_once(app: Flask) -> list[int]:
 
 
 def finish_due_once(app: Flask) -> int:
-    """Rebuild from SQL first if Redis lost anything, then finish the attempts that are due."""
+    """Rebuild from SQL first if Redis lost anything, then finish the attempts that are due and run
+    the second passes of key corrections that are due."""
     with app.app_context():
         rt = runtime.current()
         try:
             recovery.recover_if_due(rt)
-            return attempts.finish_due(rt)
+            finished = attempts.finish_due(rt)
+            corrections.regrade_due(rt)
+            return finished
         finally:
             rt.session.close()
 

@@ -15,8 +15,9 @@ from contest.models import Question
 
 TYPES = ("single", "multiple", "judge", "fill")
 TYPE_NAMES = {"single": "单选题", "multiple": "多选题", "judge": "判断题", "fill": "填空题"}
-# Questions of a bank change only by appending; a short cache spares a read on every start.
-_CACHE_SECONDS = 30
+# Questions of a bank change by appending, and a key by a correction (corrections.py: a second
+# pass covers the copies still held elsewhere); a short cache spares a read on every start.
+CACHE_SECONDS = 30
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,7 @@ class BankCache:
     def questions(self, session: Session, bank_id: int) -> dict[int, BankQuestion]:
         with self._lock:
             cached = self._banks.get(bank_id)
-            if cached and time.monotonic() - cached[0] < _CACHE_SECONDS:
+            if cached and time.monotonic() - cached[0] < CACHE_SECONDS:
                 return cached[1]
             # Expired: one request reloads, the others go on with the old copy (under load, a
             # crowd of requests all reloading at once queued for the pool every 30 s).

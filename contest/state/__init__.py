@@ -20,6 +20,7 @@ routes node by node). tests/test_redis_cluster.py holds every script to it on a 
     jd:epoch                          string  run id of the server that first saw this Redis (missing: data lost)
     jd:tokens:revoked                 channel contest ids whose tokens a purge deleted (per-process caches drop them)
     jd:deadlines                      zset    "<cid>:<aid>" of open attempts -> deadline ms (the finisher's queue)
+    jd:regrades:due                   zset    question id -> ms when its corrected key is applied once more (second pass)
     jd:live:dirty                     set     contest ids whose board or stats changed since the last push
     jd:{limits}:<scope>:<sha256>      string  tries in the current window (login_user, login_addr), expires with it
     jd:gamepin:<pin>                  string  game id of a live game (expires an hour after it is over)
@@ -52,6 +53,7 @@ from contest.state.health import Health
 from contest.state.limits import TAKE_EACH, Limits
 from contest.state.live import LiveQueue
 from contest.state.pipes import eval_in
+from contest.state.regrades import RegradeQueue
 from contest.state.tokens import TokenCache
 
 __all__ = ["State", "Standing", "keys"]
@@ -69,6 +71,7 @@ class State:
         self.live = LiveQueue(client)
         self.limits = Limits(client)
         self.games = GameState(client)
+        self.regrades = RegradeQueue(client)
 
     def answer_gate(self, counters: Sequence[tuple[str, str, int, int]], cid: int, aid: int,
                     minute: str) -> tuple[bool, dict | None]:

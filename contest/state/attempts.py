@@ -15,7 +15,8 @@ TOKEN_TTL_S = 7 * 24 * 3600
 
 # KEYS: deadlines; ARGV: now_ms, limit. Takes the due attempts off the queue atomically,
 # so that of several processes exactly one finishes each.
-_TAKE_DUE = """
+# Take (and remove) the members of a due-time zset whose time has come, at most ARGV[2] of them.
+TAKE_DUE = """
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
 if #due > 0 then redis.call('ZREM', KEYS[1], unpack(due)) end
 return due
@@ -25,7 +26,7 @@ return due
 class AttemptCache:
     def __init__(self, client: redis.Redis) -> None:
         self.redis = client
-        self._take_due = client.register_script(_TAKE_DUE)
+        self._take_due = client.register_script(TAKE_DUE)
 
     def remember_token(self, token_hash: str, entrant_id: int, contest_id: int) -> None:
         self.redis.set(keys.token(token_hash), f"{entrant_id}:{contest_id}", ex=TOKEN_TTL_S)

@@ -81,6 +81,10 @@ def deadlines() -> str:
     return f"{PREFIX}:deadlines"
 
 
+def regrades_due() -> str:
+    return f"{PREFIX}:regrades:due"
+
+
 def live_dirty() -> str:
     return f"{PREFIX}:live:dirty"
 

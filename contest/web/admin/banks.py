@@ -1,4 +1,5 @@
-"""Question banks: the list, the blank template, upload → preview → confirm, one bank's questions."""
+"""Question banks: the list, the blank template, upload → preview → confirm, one bank's questions,
+correcting a question's key (更正答案)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from contest.banks import (
 )
 from contest.errors import ContestError
 from contest.models import Bank, Question
+from contest.play import corrections
 from contest.runtime import current as current_runtime
 from contest.web.admin import admin_required, bp, current_admin
 from contest.web.admin.uploads import PendingUploads
@@ -159,3 +161,32 @@ def bank_detail(bank_id: int):
     ).all()
     return render_template("admin/bank_detail.html", bank=bank, questions=questions, total=total,
                            page=page, pages=pages, first_number=(page - 1) * QUESTIONS_PER_PAGE + 1)
+
+
+@bp.route("/questions/<int:qid>/correct", methods=["GET", "POST"])
+@admin_required("organizer")
+def question_correct(qid: int):
+    """Correct the key and re-score what it marked; or only re-score with the current key."""
+    rt = current_runtime()
+    question = rt.session.get(Question, qid)
+    if question is None:
+        abort(404)
+    error = None
+    if request.method == "POST":
+        try:
+            if request.form.get("action") == "regrade":
+                done = corrections.regrade(rt, qid)
+                flash(f"已按当前答案重新评分：{done.answers} 个作答，{done.attempts_changed} 份答卷分数改变。", "success")
+            else:
+                fixed = corrections.correct_key(rt, qid, request.form.get("answer", ""), admin_id=current_admin().id)
+                flash(f"答案已由 {corrections.key_text(fixed.old_answer)} 更正为 {corrections.key_text(fixed.new_answer)}："
+                      f"重新评分 {fixed.answers_regraded} 个作答，{fixed.attempts_changed} 份答卷分数改变，排行榜已更新。",
+                      "success")
+            return redirect(url_for("admin.question_correct", qid=qid))
+        except ContestError as failure:
+            rt.session.rollback()
+            error = failure
+    question = rt.session.get(Question, qid)
+    typed = request.form.get("answer") if error else corrections.key_text(question.answer)
+    return render_template("admin/question_correct.html", question=question, bank=question.bank, error=error,
+                           typed=typed, impact=corrections.impact(rt, qid)), 400 if error else 200
