@@ -5,11 +5,13 @@ from __future__ import annotations
 import io
 import os
 
+import httpx
 import pytest
 from openpyxl import load_workbook
 
 from tests.admin_support import PASSWORD, make_admin
 from tests.browser_support import browser_page, chromium, live_server  # noqa: F401
+from tests.play_support import make_bank, make_contest, make_units, play_full_attempt
 
 pytestmark = pytest.mark.browser
 SHOTS = os.environ.get("JD_SCREENSHOTS")  # a folder to keep screenshots in, when looking at the pages
@@ -65,3 +67,32 @@ def test_organizer_imports_a_bank_from_the_template(app, live_server, browser_pa
     page.wait_for_url("**/admin/banks")
     assert "已将 3 道题导入题库「我的党史题库」" in page.content()
     _shot(page, "bank_list.png")
+
+
+def test_organizer_corrects_a_key_and_the_ranking_follows(app, rt, live_server, browser_page):  # noqa: F811
+    bank = make_bank(rt.session, singles=3, multiples=0, judges=0, fills=0)
+    unit = make_units(rt.session, 1)[0]
+    contest = make_contest(rt, bank, paper="single=3")
+    with httpx.Client(base_url=live_server, timeout=10) as http:
+        assert play_full_attempt(http, rt.session, contest.id, unit.id, "周九", "13200000000")["score"] == 3
+    first = min(q.id for q in bank.questions)
+    make_admin(app)
+    page = browser_page
+    page.goto(f"{live_server}/admin/login")
+    page.fill("input[name=username]", "admin")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.goto(f"{live_server}/admin/banks/{bank.id}")
+    page.click(f"a[href$='/admin/questions/{first}/correct']")
+    assert page.locator(".impact-answered").inner_text() == "1"
+
+    page.fill("input[name=answer]", "E")
+    page.click(".correct-form button[type=submit]")
+    assert page.locator(".notice-error").inner_text() == "答案中的 E 没有对应的选项"
+    page.fill("input[name=answer]", "C")
+    page.click(".correct-form button[type=submit]")
+    assert "答案已由 B 更正为 C：重新评分 1 个作答，1 份答卷分数改变" in page.locator(".notice-success").inner_text()
+    assert page.locator("td[data-label=新答案]").inner_text() == "C"
+    _shot(page, "question_correct.png")
+    board = httpx.get(f"{live_server}/api/v1/contests/{contest.id}/leaderboard").json()
+    assert [(entry["name"], entry["score"]) for entry in board["entries"]] == [("周*", 2.0)]
