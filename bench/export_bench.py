@@ -28,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import insert  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
+from contest import schema  # noqa: E402
 from contest.clock import Clock, contest_day  # noqa: E402
 from contest.extensions import make_engine  # noqa: E402
 from contest.models import Answer, Attempt, Bank, Base, Contest, Entrant, Question, Unit  # noqa: E402
@@ -65,7 +66,7 @@ def generate(url: str, entrants: int, attempts: int, units: int, seed: int = 202
     rng = random.Random(seed)
     engine = make_engine(url)
     Base.metadata.drop_all(engine)
-    Base.metadata.create_all(engine)
+    schema.ensure(engine)  # at the newest revision, as the app expects it
     start = datetime(2026, 7, 1, 1, 0, tzinfo=UTC)
     questions, keys = _bank(rng)
     with engine.begin() as conn:
@@ -107,7 +108,8 @@ def generate(url: str, entrants: int, attempts: int, units: int, seed: int = 202
             correct += right
             answer_id += 1
             answer_rows.append({"id": answer_id, "attempt_id": aid, "question_id": qid,
-                                "answer": key if right else _wrong(kind, rng), "received_at": finished,
+                                "answer": (key[0] if kind == "fill" else key) if right else _wrong(kind, rng),
+                                "received_at": finished,
                                 "is_correct": right, "points": 1.0 if right else 0.0})
         attempt_rows.append({"id": aid, "contest_id": 1, "entrant_id": owner, "day": contest_day(started),
                              "slot": nth % 3 + 1, "open_marker": None, "status": "finished",

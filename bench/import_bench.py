@@ -20,6 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from contest import schema  # noqa: E402
 from contest.banks import read_bank, store_bank, write_bank  # noqa: E402
 from contest.extensions import make_engine  # noqa: E402
 from contest.models import Base  # noqa: E402
@@ -56,7 +57,7 @@ def timed_import(data: bytes, filename: str, database_url: str | None) -> tuple[
     with tempfile.TemporaryDirectory() as folder:
         engine = make_engine(database_url or f"sqlite:///{folder}/bench.sqlite3")
         Base.metadata.drop_all(engine)
-        Base.metadata.create_all(engine)
+        schema.ensure(engine)  # at the newest revision, as the app expects it
         from sqlalchemy.orm import Session
 
         with Session(engine) as session:
