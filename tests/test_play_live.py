@@ -69,18 +69,22 @@ def test_join_unknown_contest_is_refused(app):
     assert ack["error"] == "invalid"
 
 
-def test_rebuilt_board_equals_live_board(app, client, rt):
+def test_rebuilt_board_equals_live_board(app, client, rt, clock):
     from contest.play import ranking
 
     contest = make_contest(rt, make_bank(rt.session))
     units = make_units(rt.session)
     for i in range(6):
         _play_one(client, rt, contest.id, units[i % 3].id, f"1350000000{i}", right=i % 2 == 0)
+        clock.advance(61)  # answers over several minutes, for the monitor's answers per minute
     before = client.get(f"/api/v1/contests/{contest.id}/leaderboard?limit=50").get_json()
     stats_before = client.get(f"/api/v1/contests/{contest.id}/units/stats").get_json()
+    counters = rt.state.boards.stats(contest.id), rt.state.boards.per_minute(contest.id)
+    assert len(counters[1]) == 3  # the three plays with answers, a minute apart
     app.extensions["jd.state"].redis.flushdb()  # Redis lost everything
     after = client.get(f"/api/v1/contests/{contest.id}/leaderboard?limit=50").get_json()
     assert after["entries"] == before["entries"] and after["participants"] == before["participants"] == 6
     assert client.get(f"/api/v1/contests/{contest.id}/units/stats").get_json() == stats_before
+    assert (rt.state.boards.stats(contest.id), rt.state.boards.per_minute(contest.id)) == counters
     ranking.rebuild(rt, contest)
     assert client.get(f"/api/v1/contests/{contest.id}/leaderboard?limit=50").get_json()["entries"] == before["entries"]

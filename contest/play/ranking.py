@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -105,18 +105,30 @@ def _rebuild(rt: Runtime, contest: Contest) -> None:
     unit_attempts: dict[int, int] = defaultdict(int)
     for entrant_id, *_ in attempts:
         unit_attempts[unit_of[entrant_id]] += 1
-    answers = session.scalar(
-        select(func.count()).select_from(Answer).join(Attempt, Answer.attempt_id == Attempt.id)
-        .where(Attempt.contest_id == cid)
+    per_minute = _answers_per_minute(session, cid)
+    stats = {"entrants": len(unit_of), "attempts": len(attempts), "answers": sum(per_minute.values())}
+    rt.state.boards.replace(cid, standings, dict(unit_attempts), stats, dict(per_minute))
+
+
+def _answers_per_minute(session: Session, cid: int) -> dict[str, int]:
+    """Answers received each contest-local minute, counted by the database: at the city's size
+    (888,430 answers) reading every time into Python took most of a rebuild's 7 s."""
+    column = Answer.received_at
+    if session.get_bind().dialect.name == "postgresql":
+        minute = func.date_trunc("minute", column)
+    else:  # SQLite keeps "YYYY-MM-DD HH:MM:SS.ffffff" (UTC)
+        minute = func.substr(column, 1, 16)
+    rows = session.execute(
+        select(minute, func.count()).join(Attempt, Answer.attempt_id == Attempt.id)
+        .where(Attempt.contest_id == cid).group_by(minute)
     )
     per_minute: dict[str, int] = defaultdict(int)
-    received = session.execute(
-        select(Answer.received_at).join(Attempt, Answer.attempt_id == Attempt.id).where(Attempt.contest_id == cid)
-    )
-    for (when,) in received:
-        per_minute[minute_of(when)] += 1
-    stats = {"entrants": len(unit_of), "attempts": len(attempts), "answers": answers or 0}
-    rt.state.boards.replace(cid, standings, dict(unit_attempts), stats, dict(per_minute))
+    for utc_minute, count in rows:
+        if isinstance(utc_minute, str):
+            utc_minute = datetime.strptime(utc_minute, "%Y-%m-%d %H:%M")
+        # A UTC minute is one local minute in every real time zone (offsets are whole minutes).
+        per_minute[minute_of(utc_minute.replace(tzinfo=UTC))] += count
+    return dict(per_minute)
 
 
 def ensure_built(rt: Runtime, contest: Contest) -> None:
