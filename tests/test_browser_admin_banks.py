@@ -22,13 +22,17 @@ def _shot(page, name: str) -> None:
         page.screenshot(path=os.path.join(SHOTS, name), full_page=True)
 
 
-def test_organizer_imports_a_bank_from_the_template(app, live_server, browser_page, tmp_path):  # noqa: F811
-    make_admin(app)
-    page = browser_page
-    page.goto(f"{live_server}/admin/login")
+def _sign_in(page, base_url: str) -> None:
+    page.goto(f"{base_url}/admin/login")
     page.fill("input[name=username]", "admin")
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
+
+
+def test_organizer_imports_a_bank_from_the_template(app, live_server, browser_page, tmp_path):  # noqa: F811
+    make_admin(app)
+    page = browser_page
+    _sign_in(page, live_server)
     page.goto(f"{live_server}/admin/banks")
     with page.expect_download() as download_info:
         page.click("a[href$='/admin/banks/template']")
@@ -78,10 +82,7 @@ def test_organizer_corrects_a_key_and_the_ranking_follows(app, rt, live_server, 
     first = min(q.id for q in bank.questions)
     make_admin(app)
     page = browser_page
-    page.goto(f"{live_server}/admin/login")
-    page.fill("input[name=username]", "admin")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
+    _sign_in(page, live_server)
     page.goto(f"{live_server}/admin/banks/{bank.id}")
     page.click(f"a[href$='/admin/questions/{first}/correct']")
     assert page.locator(".impact-answered").inner_text() == "1"
