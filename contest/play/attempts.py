@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -113,18 +113,20 @@ def start(rt: Runtime, caller: Caller, cid: int, address: str | None = None,
     if state == "closed":
         raise Forbidden("本次竞赛已结束。", code="contest_closed")
 
-    open_attempt = _open_attempt(rt.session, caller.entrant_id)
-    if open_attempt is not None:
+    day = contest_day(now)
+    # One read for both: an open attempt to resume, and how many of today's attempts are used.
+    mine = rt.session.execute(
+        select(_ATTEMPTS.c.id, _ATTEMPTS.c.status, _ATTEMPTS.c.day)
+        .where(_ATTEMPTS.c.entrant_id == caller.entrant_id, or_(_ATTEMPTS.c.status == "open", _ATTEMPTS.c.day == day))
+    ).all()
+    open_id = next((aid for aid, state, _day in mine if state == "open"), None)
+    if open_id is not None:
+        open_attempt = rt.session.get(Attempt, open_id)
         if to_ms(now) <= to_ms(open_attempt.deadline) + GRACE_MS:
             _remember(rt, open_attempt)
             return open_attempt, False
         finish(rt, open_attempt.id)
-
-    day = contest_day(now)
-    used = rt.session.scalar(
-        select(func.count()).select_from(_ATTEMPTS)
-        .where(_ATTEMPTS.c.entrant_id == caller.entrant_id, _ATTEMPTS.c.day == day)
-    )
+    used = sum(1 for _aid, _state, started_on in mine if started_on == day)
     if used >= contest.attempts_per_day:
         raise TooMany(f"今天的 {contest.attempts_per_day} 次答题机会已用完，明天再来吧。", code="attempts_used_up")
     bank = papers.BANKS.questions(rt.session, contest.bank_id)
