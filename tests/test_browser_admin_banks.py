@@ -97,3 +97,6 @@ def test_organizer_corrects_a_key_and_the_ranking_follows(app, rt, live_server, 
     _shot(page, "question_correct.png")
     board = httpx.get(f"{live_server}/api/v1/contests/{contest.id}/leaderboard").json()
     assert [(entry["name"], entry["score"]) for entry in board["entries"]] == [("周*", 2.0)]
+    page.goto(f"{live_server}/admin/contests/{contest.id}/questions")
+    assert page.locator(".questions-review tbody tr").count() == 3
+    _shot(page, "contest_questions.png")

@@ -185,3 +185,35 @@ def test_staff_may_not_correct(app, rt, client, played):
     token = csrf_from(client, "/admin/password")  # a valid token: the refusal is for the role
     assert client.post(path, data={"csrf_token": token, "answer": "C"}).status_code == 403
     assert rt.session.get(Question, played["first"], populate_existing=True).answer == ["B"]
+
+
+def test_the_question_analysis_page_marks_a_likely_wrong_key_and_leads_to_its_correction(app, rt, client):
+    bank = make_bank(rt.session, singles=2, multiples=0, judges=0, fills=0)
+    unit = make_units(rt.session, 1)[0]
+    contest = make_contest(rt, bank, paper="single=2")
+    suspect = min(q.id for q in bank.questions)
+    for i in range(5):  # everyone picks 丙 (C) for the question keyed B, and B for the other one
+        token = client.post(f"/api/v1/contests/{contest.id}/entrants",
+                            json={"name": f"职工{i}", "phone": f"1370000000{i}", "unit_id": unit.id}).get_json()["token"]
+        headers = {"Authorization": f"Bearer {token}"}
+        attempt = client.post(f"/api/v1/contests/{contest.id}/attempts", headers=headers).get_json()
+        for shown in attempt["questions"]:
+            _answer(client, headers, attempt["attempt_id"], shown, "C" if shown["id"] == suspect else "B")
+        client.post(f"/api/v1/attempts/{attempt['attempt_id']}/submit", headers=headers)
+    path = f"/admin/contests/{contest.id}/questions"
+    correct_link = f"/admin/questions/{suspect}/correct"
+
+    make_admin(app, "viewer", role="staff")
+    sign_in(client, "viewer")
+    page = client.get(path).get_data(as_text=True)
+    assert '<b class="suspect-count">1</b>' in page and '<tr class="suspect">' in page
+    assert "C（丙）（5 人次）" in page and correct_link not in page  # staff look, organizers correct
+    client.post("/admin/logout", data={"csrf_token": csrf_from(client, path)})
+
+    make_admin(app)
+    sign_in(client)
+    assert f'href="{path}"' in client.get(f"/admin/contests/{contest.id}").get_data(as_text=True)
+    assert correct_link in client.get(path).get_data(as_text=True)
+    corrections.correct_key(rt, suspect, "C")
+    page = client.get(path).get_data(as_text=True)
+    assert '<b class="suspect-count">0</b>' in page and "100%" in page

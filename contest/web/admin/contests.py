@@ -12,6 +12,7 @@ from contest.clock import CONTEST_TZ
 from contest.errors import BadInput, ContestError
 from contest.models import Attempt, Bank, Contest, Entrant, RosterEntry
 from contest.play import contests, papers, ranking
+from contest.reports import question_review
 from contest.web.admin import admin_required, bp
 
 FORM_TIME = "%Y-%m-%dT%H:%M"
@@ -212,3 +213,13 @@ def contest_monitor_data(cid: int):
         "per_minute": [{"minute": m[11:16], "answers": per_minute.get(m, 0)} for m in minutes],
         "updated_at": now.isoformat(),
     })
+
+
+@bp.get("/contests/<int:cid>/questions")
+@admin_required()
+def contest_questions(cid: int):
+    """题目分析: the questions answered right least often, possible wrong keys first."""
+    rt = runtime.current()
+    contest = contests.get_contest(rt.session, cid)
+    return render_template("admin/contest_questions.html", contest=contest,
+                           review=question_review.review(rt.session, cid))
