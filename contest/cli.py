@@ -290,7 +290,8 @@ def correct_key_cmd(qid: int, text: str, as_json: bool) -> None:
                    f"{corrections.SECOND_PASS_S} 秒后服务器会再核对一次。")
 
 
-@main.command("regrade", help="Re-score every finished attempt's answer to a question with its current key.")
+@main.command("regrade", help="Re-score every finished attempt's answer to a question with its current key "
+                             "and rebuild the boards of the contests concerned.")
 @click.argument("qid", type=int)
 def regrade_cmd(qid: int) -> None:
     from contest.errors import ContestError
@@ -298,7 +299,7 @@ def regrade_cmd(qid: int) -> None:
 
     with app_runtime() as (_app, rt):
         try:
-            done = corrections.regrade(rt, qid)
+            done = corrections.regrade(rt, qid, rebuild_all=True)
         except ContestError as error:
             fail([error.message])
     click.echo(f"第 {qid} 题重新评分：{done.answers} 个作答，{done.attempts_changed} 份答卷分数改变。")

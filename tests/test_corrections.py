@@ -4,15 +4,19 @@ copies of the old key other processes still held, bad input refused with nothing
 from __future__ import annotations
 
 import json
+import socket
 import time
 
 import pytest
+import redis
 from sqlalchemy import func, select
 
 from contest.cli import main as cli
-from contest.errors import BadInput, NotFound
+from contest.errors import BadInput, NotFound, Unavailable
 from contest.models import Answer, Attempt, KeyCorrection, Question
 from contest.play import audit, corrections, live, papers
+from contest.runtime import Runtime
+from contest.state import State
 from tests.admin_support import csrf_from, make_admin, sign_in
 from tests.play_support import make_bank, make_contest, make_units
 
@@ -107,6 +111,7 @@ def test_regrading_again_changes_nothing(rt, played):
     corrections.correct_key(rt, played["first"], "C")
     again = corrections.regrade(rt, played["first"])
     assert (again.answers, again.attempts_changed, again.contests) == (2, 0, set())
+    assert again.answered_in == {played["contest"].id}
 
 
 @pytest.mark.parametrize("kind, text, message", [
@@ -217,3 +222,18 @@ def test_the_question_analysis_page_marks_a_likely_wrong_key_and_leads_to_its_co
     corrections.correct_key(rt, suspect, "C")
     page = client.get(path).get_data(as_text=True)
     assert '<b class="suspect-count">0</b>' in page and "100%" in page
+
+
+def test_with_redis_away_the_correction_stands_and_says_the_boards_lag(rt, client, played):
+    with socket.socket() as probe:  # a port nobody listens on: Redis refuses at once
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    away = Runtime(session=rt.session, state=State(redis.Redis(host="127.0.0.1", port=port)), clock=rt.clock)
+    with pytest.raises(Unavailable) as refused:
+        corrections.correct_key(away, played["first"], "C")
+    assert refused.value.code == "boards_not_updated" and "按当前答案再次核对评分" in refused.value.message
+    assert _score(rt, played["people"]["钱二"]["aid"]) == (3.0, 3)  # the record is right already
+    assert _board(client, played["contest"].id)[0] == ("赵*", 3.0)  # the board lags
+
+    corrections.regrade(rt, played["first"], rebuild_all=True)  # what the message asks for, once Redis is back
+    assert _board(client, played["contest"].id) == [("钱*", 3.0), ("赵*", 2.0)]

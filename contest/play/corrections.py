@@ -22,10 +22,11 @@ from sqlalchemy import bindparam, func, select, update
 
 from contest.banks.reader import parse_answer
 from contest.clock import to_ms
-from contest.errors import BadInput, NotFound
+from contest.errors import BadInput, NotFound, Unavailable
 from contest.models import AdminUser, Answer, Attempt, Contest, KeyCorrection, Question
 from contest.play import papers, ranking, scoring
 from contest.runtime import Runtime
+from contest.state.health import FAULTS
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,8 @@ class Regraded:
 
     answers: int = 0            # saved answers to the question in finished attempts
     attempts_changed: int = 0   # attempts whose score or count of right answers changed
-    contests: set[int] = field(default_factory=set)  # contests whose boards were rebuilt
+    contests: set[int] = field(default_factory=set)  # contests where scores changed
+    answered_in: set[int] = field(default_factory=set)  # contests with answers to the question
 
 
 def parse_key(question: Question, text: str) -> object:
@@ -76,20 +78,30 @@ def correct_key(rt: Runtime, qid: int, text: str, admin_id: int | None = None, v
     correction.attempts_changed = regraded.attempts_changed
     session.commit()
     papers.BANKS.forget(question.bank_id)
-    rt.state.regrades.schedule(qid, to_ms(rt.clock.now()) + SECOND_PASS_S * 1000)
-    _rebuild_boards(rt, regraded)
+    try:
+        rt.state.regrades.schedule(qid, to_ms(rt.clock.now()) + SECOND_PASS_S * 1000)
+        _rebuild_boards(rt, regraded.contests)
+    except FAULTS:
+        # The record is right; only the live boards lag. Saying "try again" would lead to
+        # "the key is already that": say what was done and what to do.
+        raise Unavailable("答案已更正，已交卷的答卷也已重新评分，但排行榜暂未更新（缓存服务暂时不可用）。"
+                          "请稍后点「按当前答案再次核对评分」。", code="boards_not_updated") from None
     return correction
 
 
-def regrade(rt: Runtime, qid: int) -> Regraded:
-    """Re-mark every saved answer to the question in finished attempts with its current key."""
+def regrade(rt: Runtime, qid: int, rebuild_all: bool = False) -> Regraded:
+    """Re-mark every saved answer to the question in finished attempts with its current key.
+
+    The boards are rebuilt where scores changed; with `rebuild_all` (by hand: it also repairs
+    boards a correction could not update) in every contest with answers to the question.
+    """
     session = rt.session
     question = session.get(Question, qid, populate_existing=True)
     if question is None:
         raise NotFound("题目不存在。", code="question_not_found")
     regraded = _remark(rt, question)
     session.commit()
-    _rebuild_boards(rt, regraded)
+    _rebuild_boards(rt, regraded.answered_in if rebuild_all else regraded.contests)
     return regraded
 
 
@@ -163,6 +175,7 @@ def _remark(rt: Runtime, question: Question) -> Regraded:
     regraded = Regraded(answers=len(rows))
     marks, totals = [], []
     for row_id, answer, was_right, had_points, aid, cid, score, correct, partial in rows:
+        regraded.answered_in.add(cid)
         right, points = scoring.mark(question.type, question.answer, answer, question.score, partial)
         was_right, had_points = bool(was_right), had_points or 0.0
         if right == was_right and abs(points - had_points) < 0.005:
@@ -178,9 +191,9 @@ def _remark(rt: Runtime, question: Question) -> Regraded:
     return regraded
 
 
-def _rebuild_boards(rt: Runtime, regraded: Regraded) -> None:
-    """The live boards of the contests whose scores changed, from SQL (and pushed)."""
-    for cid in sorted(regraded.contests):
+def _rebuild_boards(rt: Runtime, contest_ids: set[int]) -> None:
+    """These contests' live boards, from SQL (and pushed)."""
+    for cid in sorted(contest_ids):
         contest = rt.session.get(Contest, cid)
         ranking.rebuild(rt, contest)
         rt.state.live.mark(cid)

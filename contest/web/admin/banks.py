@@ -175,7 +175,7 @@ def question_correct(qid: int):
     if request.method == "POST":
         try:
             if request.form.get("action") == "regrade":
-                done = corrections.regrade(rt, qid)
+                done = corrections.regrade(rt, qid, rebuild_all=True)
                 flash(f"已按当前答案重新评分：{done.answers} 个作答，{done.attempts_changed} 份答卷分数改变。", "success")
             else:
                 fixed = corrections.correct_key(rt, qid, request.form.get("answer", ""), admin_id=current_admin().id)
@@ -189,4 +189,4 @@ def question_correct(qid: int):
     question = rt.session.get(Question, qid)
     typed = request.form.get("answer") if error else corrections.key_text(question.answer)
     return render_template("admin/question_correct.html", question=question, bank=question.bank, error=error,
-                           typed=typed, impact=corrections.impact(rt, qid)), 400 if error else 200
+                           typed=typed, impact=corrections.impact(rt, qid)), error.status if error else 200
