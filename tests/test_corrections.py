@@ -10,9 +10,13 @@ import time
 import pytest
 import redis
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 from contest.cli import main as cli
+from contest.clock import to_ms
 from contest.errors import BadInput, NotFound, Unavailable
+from contest.extensions import make_engine
 from contest.models import Answer, Attempt, KeyCorrection, Question
 from contest.play import audit, corrections, live, papers
 from contest.runtime import Runtime
@@ -237,3 +241,15 @@ def test_with_redis_away_the_correction_stands_and_says_the_boards_lag(rt, clien
 
     corrections.regrade(rt, played["first"], rebuild_all=True)  # what the message asks for, once Redis is back
     assert _board(client, played["contest"].id) == [("钱*", 3.0), ("赵*", 2.0)]
+
+
+def test_a_second_pass_that_fails_is_put_back_for_later(rt, played, tmp_path):
+    corrections.correct_key(rt, played["first"], "C")
+    rt.clock.advance(corrections.SECOND_PASS_S + 1)
+    # A database that cannot be opened (its folder does not exist): a real failure, not a stand-in.
+    unreachable = Session(make_engine(f"sqlite:///{tmp_path}/no-such-folder/record.sqlite3"))
+    with pytest.raises(OperationalError):
+        corrections.regrade_due(Runtime(session=unreachable, state=rt.state, clock=rt.clock))
+    now = to_ms(rt.clock.now())
+    assert rt.state.regrades.take_due(now) == []
+    assert rt.state.regrades.take_due(now + corrections.RETRY_MS) == [played["first"]]

@@ -1,9 +1,9 @@
 """Correcting a question's key (更正答案) and re-scoring every finished attempt it marked.
 
 题目分析 in the staff workbook flags questions that were drawn often but rarely answered right
-(a possible wrong key). Correcting one changes the key in the bank, re-marks every saved
-answer to it in finished attempts, adjusts those attempts' scores, and rebuilds the live
-boards of the contests concerned, all in one transaction with the key change; attempts still
+(a possible wrong key). Correcting one changes the key in the bank and, in the same
+transaction, re-marks every saved answer to it in finished attempts and adjusts those
+attempts' scores; then the live boards of the contests concerned are rebuilt. Attempts still
 open are marked with the new key when they finish.
 
 Each server process keeps a copy of a bank for up to papers.CACHE_SECONDS. The process that
@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 
 # The second pass comes once every process's copy of the bank has expired, with a margin.
 SECOND_PASS_S = papers.CACHE_SECONDS + 5
+RETRY_MS = 5000  # a second pass that failed (the database away) is tried again this much later
 
 _ANSWERS, _ATTEMPTS = Answer.__table__, Attempt.__table__
 _REMARK_ANSWER = update(_ANSWERS).where(_ANSWERS.c.id == bindparam("row")).values(
@@ -113,6 +114,11 @@ def regrade_due(rt: Runtime) -> int:
             regraded = regrade(rt, qid)
         except NotFound:  # the bank was deleted meanwhile
             continue
+        except Exception:
+            # Taken off the queue already: put it back for a later round, then let the loop log it.
+            rt.session.rollback()
+            rt.state.regrades.schedule(qid, to_ms(rt.clock.now()) + RETRY_MS)
+            raise
         if regraded.attempts_changed:
             log.info("second pass of question %s: %s attempts re-scored", qid, regraded.attempts_changed)
         done += 1
