@@ -126,6 +126,7 @@ def test_regrading_again_changes_nothing(rt, played):
     ("single", "甲", "无法识别"),
     ("judge", "也许", "判断题的答案「也许」无法识别"),
     ("fill", " | ", "填空题的答案为空"),
+    ("fill", "长" * 501, "答案不能超过 500 字"),
 ])
 def test_a_faulty_key_is_refused_and_nothing_changes(rt, kind, text, message):
     bank = make_bank(rt.session, singles=1, multiples=0, judges=1, fills=1)

@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 
 # The second pass comes once every process's copy of the bank has expired, with a margin.
 SECOND_PASS_S = papers.CACHE_SECONDS + 5
+MAX_KEY_TEXT = 500  # as the form's field allows
 RETRY_MS = 5000  # a second pass that failed (the database away) is tried again this much later
 
 _ANSWERS, _ATTEMPTS = Answer.__table__, Attempt.__table__
@@ -53,8 +54,11 @@ class Regraded:
 
 def parse_key(question: Question, text: str) -> object:
     """The canonical key from what an organizer typed (B, A,C, 对, 上海|上海市), as the bank file reads it."""
+    text = (text or "").strip()
+    if len(text) > MAX_KEY_TEXT:
+        raise BadInput(f"答案不能超过 {MAX_KEY_TEXT} 字。", field="answer")
     problems: list[str] = []
-    key = parse_answer(question.type, (text or "").strip(), question.options, problems)
+    key = parse_answer(question.type, text, question.options, problems)
     if problems or key is None:
         raise BadInput("；".join(problems) or "答案无法识别。", field="answer")
     return key
