@@ -273,6 +273,7 @@ def rebuild_state(cid: int) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def correct_key_cmd(qid: int, text: str, as_json: bool) -> None:
     from contest.errors import ContestError
+    from contest.models import Question
     from contest.play import corrections
 
     with app_runtime() as (_app, rt):
@@ -280,13 +281,15 @@ def correct_key_cmd(qid: int, text: str, as_json: bool) -> None:
             done = corrections.correct_key(rt, qid, text, via="cli")
         except ContestError as error:
             fail([error.message])
+        qtype = rt.session.get(Question, qid).type
         result = {"question_id": qid, "old_answer": done.old_answer, "new_answer": done.new_answer,
                   "answers_regraded": done.answers_regraded, "attempts_changed": done.attempts_changed}
     if as_json:
         echo_json(result)
     else:
-        click.echo(f"第 {qid} 题答案已更正：{corrections.key_text(done.old_answer)} → {corrections.key_text(done.new_answer)}；"
-                   f"重新评分 {done.answers_regraded} 个作答，{done.attempts_changed} 份答卷分数改变。"
+        old, new = corrections.key_text(qtype, result["old_answer"]), corrections.key_text(qtype, result["new_answer"])
+        click.echo(f"第 {qid} 题答案已更正：{old} → {new}；"
+                   f"重新评分 {result['answers_regraded']} 个作答，{result['attempts_changed']} 份答卷分数改变。"
                    f"{corrections.SECOND_PASS_S} 秒后服务器会再核对一次。")
 
 

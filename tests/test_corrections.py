@@ -146,6 +146,9 @@ def test_keys_of_every_type_read_as_in_a_bank_file(rt):
     assert corrections.correct_key(rt, by_type["multiple"], "a、b、d").new_answer == ["A", "B", "D"]
     assert corrections.correct_key(rt, by_type["judge"], "×").new_answer is False
     assert corrections.correct_key(rt, by_type["fill"], "上海；上海市；沪").new_answer == ["上海", "上海市", "沪"]
+    # The page offers the key back as it would be typed: a fill key of letters keeps its separators.
+    assert corrections.key_text("fill", ["A", "B"]) == "A|B" and corrections.key_text("multiple", ["A", "B"]) == "AB"
+    assert corrections.correct_key(rt, by_type["fill"], corrections.key_text("fill", ["A", "B"])).new_answer == ["A", "B"]
     with pytest.raises(NotFound):
         corrections.correct_key(rt, 10**9, "A")
 
@@ -158,6 +161,8 @@ def test_the_cli_corrects_and_regrades(app, rt, runner, played):
     row = rt.session.scalar(select(KeyCorrection))
     assert (row.via, row.admin_id) == ("cli", None)
 
+    back = runner.invoke(cli, ["correct-key", str(played["first"]), "--answer", "B"])
+    assert back.exit_code == 0 and "答案已更正：C → B；重新评分 2 个作答，2 份答卷分数改变" in back.output
     again = runner.invoke(cli, ["regrade", str(played["first"])])
     assert again.exit_code == 0 and "2 个作答，0 份答卷分数改变" in again.output
     refused = runner.invoke(cli, ["correct-key", str(played["first"]), "--answer", "Z"])

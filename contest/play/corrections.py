@@ -129,12 +129,12 @@ def regrade_due(rt: Runtime) -> int:
     return done
 
 
-def key_text(key: object) -> str:
-    """A key as an organizer writes it: AC, 正确/错误, 上海|上海市."""
+def key_text(qtype: str, key: object) -> str:
+    """A key as an organizer types it back in: AC, 正确/错误, 上海|上海市."""
     if isinstance(key, bool):
         return "正确" if key else "错误"
     if isinstance(key, list):
-        return "".join(key) if all(len(part) == 1 and part.isupper() for part in key) else "|".join(key)
+        return "|".join(map(str, key)) if qtype == "fill" else "".join(map(str, key))
     return str(key)
 
 

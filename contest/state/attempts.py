@@ -13,9 +13,8 @@ from contest.state import keys
 
 TOKEN_TTL_S = 7 * 24 * 3600
 
-# KEYS: deadlines; ARGV: now_ms, limit. Takes the due attempts off the queue atomically,
-# so that of several processes exactly one finishes each.
-# Take (and remove) the members of a due-time zset whose time has come, at most ARGV[2] of them.
+# KEYS: a due-time zset (the deadlines, the regrades); ARGV: now_ms, limit. Takes the due
+# members off the queue atomically, so that of several processes exactly one handles each.
 TAKE_DUE = """
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
 if #due > 0 then redis.call('ZREM', KEYS[1], unpack(due)) end

@@ -179,7 +179,8 @@ def question_correct(qid: int):
                 flash(f"已按当前答案重新评分：{done.answers} 个作答，{done.attempts_changed} 份答卷分数改变。", "success")
             else:
                 fixed = corrections.correct_key(rt, qid, request.form.get("answer", ""), admin_id=current_admin().id)
-                flash(f"答案已由 {corrections.key_text(fixed.old_answer)} 更正为 {corrections.key_text(fixed.new_answer)}："
+                old, new = (corrections.key_text(question.type, key) for key in (fixed.old_answer, fixed.new_answer))
+                flash(f"答案已由 {old} 更正为 {new}："
                       f"重新评分 {fixed.answers_regraded} 个作答，{fixed.attempts_changed} 份答卷分数改变，排行榜已更新。",
                       "success")
             return redirect(url_for("admin.question_correct", qid=qid))
@@ -187,6 +188,7 @@ def question_correct(qid: int):
             rt.session.rollback()
             error = failure
     question = rt.session.get(Question, qid)
-    typed = request.form.get("answer") if error else corrections.key_text(question.answer)
+    # After a refused key, the organizer's own text to mend; otherwise the key as it stands.
+    typed = (request.form.get("answer") if error else None) or corrections.key_text(question.type, question.answer)
     return render_template("admin/question_correct.html", question=question, bank=question.bank, error=error,
                            typed=typed, impact=corrections.impact(rt, qid)), error.status if error else 200
