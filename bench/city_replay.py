@@ -12,7 +12,9 @@ looks at the leaderboard (GET). An answer that is late is followed by the next a
 hidden queue in the generator). At most `--phones` attempts are in play at once; an arrival
 that finds them all busy waits, and that wait is reported as lag, as is the replay's
 overrun beyond `--minutes`. A unit's workers share one source address (a workplace NAT).
-Meanwhile 1,000 python-socketio clients watch the contest's leaderboard on /live.
+Meanwhile 1,000 python-socketio clients watch the contest's leaderboard on /live, in a process
+of their own (`--watcher-processes`); the replay's process tells it when each participant's
+first submit came back, and it measures the push delay from there.
 
 The default 25 minutes sets the day's mean at 592 answers/s, about what one process does
 flat out here; the day's peaks offer about 2,000/s, more than one process can take, and the
@@ -41,6 +43,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import math
+import multiprocessing
 import os
 import random
 import signal
@@ -48,7 +51,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -189,6 +192,7 @@ class Replay:
     stalled_in_play: int = 0
     stopped: str = ""                                          # why the replay stopped early, if it did
     done_at_stop: int = 0
+    watchers: Watchers | None = None
 
     async def call(self, kind: str, http: Http, method: str, path: str, expected: tuple[int, ...],
                    body: object = None, token: str | None = None) -> object:
@@ -227,6 +231,7 @@ async def play_entrant(run: Replay, who: Entrant) -> None:
                         participated = True
                         run.participants[who.unit_index] += 1
                         run.first_submits.append(time.monotonic())
+                        run.watchers.ack(run.first_submits[-1])
                     await run.call("board", http, "GET", f"/api/v1/contests/{cid}/leaderboard?limit=10", (200,))
             finally:
                 http.close()
@@ -272,29 +277,127 @@ async def play_attempt(run: Replay, http: Http, token: str, rng: random.Random) 
     return True
 
 
+class Deliveries:
+    """Push delay, on the watchers' side: when the k-th participant's submit came back (sent over by the
+    replay's process) and when each watcher's board first counted k participants."""
+
+    def __init__(self) -> None:
+        self.acks: list[float] = []                 # time.monotonic() (system-wide) of the k-th participant's submit
+        self.early: deque[tuple[int, float]] = deque()  # (k, when a board counted k) before k's ack got here
+        self.delays = Histogram()
+
+    def counted(self, seen: int, count: int, now: float) -> None:
+        known = len(self.acks)
+        for k in range(seen, min(count, known)):
+            self.delays.add(now - self.acks[k])
+        self.early.extend((k, now) for k in range(max(seen, known), count))
+
+    def acked(self, times: list[float]) -> None:
+        """More acks: settle the frames that came before them (a frame that beat its submit's answer home is 0)."""
+        self.acks.extend(times)
+        waiting = len(self.early)
+        for _ in range(waiting):
+            k, when = self.early.popleft()
+            if k < len(self.acks):
+                self.delays.add(max(0.0, when - self.acks[k]))
+            else:
+                self.early.append((k, when))
+
+    def settle(self) -> None:
+        """At the end: a board counting participants the replay never had an ack for (a submit whose answer
+        was lost) delivered them with no measurable delay."""
+        self.delays.add(0.0, len(self.early))
+        self.early.clear()
+
+
 class Watcher(LiveClient):
     """A leaderboard watcher; each frame with a larger participant count delivers those new participants."""
 
-    def __init__(self, url: str, run: Replay, delays: Histogram) -> None:
+    def __init__(self, url: str, book: Deliveries) -> None:
         super().__init__(url)
-        self.run, self.delays = run, delays
+        self.book = book
         self.seen = 0
         self.frames = 0
 
     async def on_board(self, body: dict) -> None:
-        now = time.monotonic()
         self.frames += 1
         count = body.get("participants", 0)
-        if count <= self.seen:
-            return
-        acks = self.run.first_submits
-        # Delay from the moment the generator had the k-th participant's submit back; a frame
-        # that beats that answer home counts as 0.
-        for k in range(self.seen, min(count, len(acks))):
-            self.delays.add(now - acks[k])
-        if count > len(acks):
-            self.delays.add(0.0, count - max(self.seen, len(acks)))
-        self.seen = count
+        if count > self.seen:
+            self.book.counted(self.seen, count, time.monotonic())
+            self.seen = count
+
+
+def watch_process(url: str, cid: int, count: int, conn) -> None:
+    """The watchers run in processes of their own, so that the phones' event loop and theirs do not
+    slow each other (in one loop, half of them were dropped by their own client at the peaks)."""
+    asyncio.run(_watch(url, cid, count, conn))
+
+
+async def _watch(url: str, cid: int, count: int, conn) -> None:
+    book = Deliveries()
+    crowd = [Watcher(url, book) for _ in range(count)]
+    began = time.monotonic()
+    failed = await connect_all(crowd, cid)
+    conn.send(("joined", failed, time.monotonic() - began))
+    cpu0 = cpu_seconds(os.getpid())
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+
+    def readable() -> None:
+        while not stop.is_set() and conn.poll():
+            message = conn.recv()
+            if message[0] == "acks":
+                book.acked(message[1])
+            else:
+                loop.remove_reader(conn.fileno())
+                stop.set()
+
+    loop.add_reader(conn.fileno(), readable)
+    await stop.wait()
+    await asyncio.sleep(3 * 0.3 + 2)  # the last throttled pushes reach the watchers
+    book.settle()
+    final = len(book.acks)
+    live = [w for w in crowd if w.client.connected]
+    conn.send(("done", {"delays": book.delays, "connected": len(live), "frames": sum(w.frames for w in crowd),
+                        "behind": sum(1 for w in live if w.seen < final), "watch_cpu": cpu_seconds(os.getpid()) - cpu0}))
+    await asyncio.gather(*(w.client.disconnect() for w in crowd), return_exceptions=True)
+
+
+class Watchers:
+    """The watcher processes, seen from the replay: start and join, pass on acks, collect figures."""
+
+    def __init__(self, url: str, cid: int, count: int, processes: int) -> None:
+        context = multiprocessing.get_context("spawn")
+        self.conns, self.procs = [], []
+        for i in range(processes):
+            share = count // processes + (1 if i < count % processes else 0)
+            here, there = context.Pipe()
+            process = context.Process(target=watch_process, args=(url, cid, share, there), daemon=True)
+            process.start()
+            self.conns.append(here)
+            self.procs.append(process)
+
+    async def joined(self) -> tuple[int, float]:
+        loop = asyncio.get_running_loop()
+        replies = await asyncio.gather(*(loop.run_in_executor(None, c.recv) for c in self.conns))
+        return sum(r[1] for r in replies), max(r[2] for r in replies)
+
+    def ack(self, when: float) -> None:
+        for conn in self.conns:
+            conn.send(("acks", [when]))
+
+    async def finish(self) -> dict:
+        loop = asyncio.get_running_loop()
+        for conn in self.conns:
+            conn.send(("stop",))
+        reports = [r[1] for r in await asyncio.gather(*(loop.run_in_executor(None, c.recv) for c in self.conns))]
+        for process in self.procs:
+            process.join(timeout=30)
+        delays = Histogram()
+        for r in reports:
+            delays.counts.update(r["delays"].counts)
+            delays.total += r["delays"].total
+        return {"delays": delays, **{key: sum(r[key] for r in reports) for key in ("connected", "frames", "behind", "watch_cpu")}}
 
 
 async def report_progress(run: Replay, total_attempts: int, every: float = 30.0) -> None:
@@ -326,11 +429,9 @@ async def replay(args, port: int, played, plan: list[Entrant], server_cpu) -> di
     compress = (DAY_END_H - DAY_START_H) * 3600 / seconds
     run = Replay(port=port, contest_id=played.contest_id, unit_ids=played.unit_ids, read_gap=READ_S / compress,
                  t0=0.0, phones=asyncio.Semaphore(args.phones))
-    delays = Histogram()
-    watchers = [Watcher(f"http://127.0.0.1:{port}", run, delays) for _ in range(args.watchers)]
-    began = time.monotonic()
-    failed = await connect_all(watchers, played.contest_id)
-    joined_s = time.monotonic() - began
+    watchers = run.watchers = Watchers(f"http://127.0.0.1:{port}", played.contest_id, args.watchers,
+                                       args.watcher_processes)
+    failed, joined_s = await watchers.joined()
     cpu0, own0 = server_cpu(), cpu_seconds(os.getpid())
     run.t0 = time.monotonic() + 1
     total = sum(len(e.arrivals) for e in plan)
@@ -354,14 +455,8 @@ async def replay(args, port: int, played, plan: list[Entrant], server_cpu) -> di
         await asyncio.gather(players, return_exceptions=True)
     cpu = (server_cpu() - cpu0, cpu_seconds(os.getpid()) - own0)
     progress.cancel()
-    await asyncio.sleep(3 * 0.3 + 2)  # the last throttled pushes reach the watchers
-    final = len(run.first_submits)
-    live = [w for w in watchers if w.client.connected]
-    behind = sum(1 for w in live if w.seen < final)
-    frames = sum(w.frames for w in watchers)
-    await asyncio.gather(*(w.client.disconnect() for w in watchers), return_exceptions=True)
-    return {"run": run, "delays": delays, "failed": failed, "joined_s": joined_s, "connected": len(live),
-            "behind": behind, "frames": frames, "span": ended - run.t0, "cpu": cpu}
+    live = await watchers.finish()
+    return {"run": run, "failed": failed, "joined_s": joined_s, "span": ended - run.t0, "cpu": cpu, **live}
 
 
 def read_workbook(path: Path) -> dict:
@@ -447,6 +542,8 @@ def main() -> None:
                         help=f"the day compressed into this many minutes (default {DEFAULT_MINUTES:g} × scale)")
     parser.add_argument("--phones", type=int, default=1500, help="at most this many attempts in play at once")
     parser.add_argument("--watchers", type=int, default=1000, help="live Socket.IO clients on the leaderboard")
+    parser.add_argument("--watcher-processes", type=int, default=1,
+                        help="processes the watchers run in, apart from the phones' (default 1)")
     parser.add_argument("--server", default=None, help="gevent | eventlet | threading (default: serve's own)")
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--redis-url", default=None)
@@ -547,7 +644,7 @@ def print_report(args, stores, plan, fig, sql, book, book_path, export_s, ceilin
           f"p50 {p50 or 0:.0f} ms, p99 {p99 or 0:.0f} ms; watchers short of the final count: {fig['behind']}")
     server_cpu, own_cpu = fig["cpu"]
     print(f"cpu over the replay: server{' + nginx' if args.procs > 1 else ''} {server_cpu / span:.0%} of a core, "
-          f"generator {own_cpu / span:.0%}")
+          f"generator's phones {own_cpu / span:.0%}, watchers {fig['watch_cpu'] / span:.0%}")
     found, rows = sql
     lost = len(run.acked) - found
     print(f"acknowledged answers in SQL: {found} of {len(run.acked)} ({rows} rows for the contest)"
