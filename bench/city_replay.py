@@ -58,6 +58,7 @@ from pathlib import Path
 from loadkit import (
     Calls,
     Http,
+    LeanLiveClient,
     LiveClient,
     Stores,
     answer_for,
@@ -310,11 +311,10 @@ class Deliveries:
         self.early.clear()
 
 
-class Watcher(LiveClient):
+class Watcher:
     """A leaderboard watcher; each frame with a larger participant count delivers those new participants."""
 
-    def __init__(self, url: str, book: Deliveries) -> None:
-        super().__init__(url)
+    def __init__(self, book: Deliveries) -> None:
         self.book = book
         self.seen = 0
         self.frames = 0
@@ -327,15 +327,29 @@ class Watcher(LiveClient):
             self.seen = count
 
 
-def watch_process(url: str, cid: int, count: int, conn) -> None:
+class LeanWatcher(Watcher, LeanLiveClient):
+    def __init__(self, url: str, book: Deliveries, source: str) -> None:
+        LeanLiveClient.__init__(self, url, source)
+        Watcher.__init__(self, book)
+
+
+class SocketioWatcher(Watcher, LiveClient):
+    def __init__(self, url: str, book: Deliveries, source: str) -> None:
+        LiveClient.__init__(self, url, source)
+        Watcher.__init__(self, book)
+
+
+def watch_process(url: str, cid: int, indexes: range, lean: bool, conn) -> None:
     """The watchers run in processes of their own, so that the phones' event loop and theirs do not
     slow each other (in one loop, half of them were dropped by their own client at the peaks)."""
-    asyncio.run(_watch(url, cid, count, conn))
+    asyncio.run(_watch(url, cid, indexes, lean, conn))
 
 
-async def _watch(url: str, cid: int, count: int, conn) -> None:
+async def _watch(url: str, cid: int, indexes: range, lean: bool, conn) -> None:
     book = Deliveries()
-    crowd = [Watcher(url, book) for _ in range(count)]
+    # Watchers come from addresses of their own, apart from the units' (a watcher is not at work).
+    kind = LeanWatcher if lean else SocketioWatcher
+    crowd = [kind(url, book, loopback_address(CITY_UNITS + i)) for i in indexes]
     began = time.monotonic()
     failed = await connect_all(crowd, cid)
     conn.send(("joined", failed, time.monotonic() - began))
@@ -357,22 +371,22 @@ async def _watch(url: str, cid: int, count: int, conn) -> None:
     await asyncio.sleep(3 * 0.3 + 2)  # the last throttled pushes reach the watchers
     book.settle()
     final = len(book.acks)
-    live = [w for w in crowd if w.client.connected]
+    live = [w for w in crowd if w.connected]
     conn.send(("done", {"delays": book.delays, "connected": len(live), "frames": sum(w.frames for w in crowd),
                         "behind": sum(1 for w in live if w.seen < final), "watch_cpu": cpu_seconds(os.getpid()) - cpu0}))
-    await asyncio.gather(*(w.client.disconnect() for w in crowd), return_exceptions=True)
+    await asyncio.gather(*(w.disconnect() for w in crowd), return_exceptions=True)
 
 
 class Watchers:
     """The watcher processes, seen from the replay: start and join, pass on acks, collect figures."""
 
-    def __init__(self, url: str, cid: int, count: int, processes: int) -> None:
+    def __init__(self, url: str, cid: int, count: int, processes: int, lean: bool) -> None:
         context = multiprocessing.get_context("spawn")
         self.conns, self.procs = [], []
         for i in range(processes):
-            share = count // processes + (1 if i < count % processes else 0)
             here, there = context.Pipe()
-            process = context.Process(target=watch_process, args=(url, cid, share, there), daemon=True)
+            process = context.Process(target=watch_process, args=(url, cid, range(i, count, processes), lean, there),
+                                      daemon=True)
             process.start()
             self.conns.append(here)
             self.procs.append(process)
@@ -430,7 +444,7 @@ async def replay(args, port: int, played, plan: list[Entrant], server_cpu) -> di
     run = Replay(port=port, contest_id=played.contest_id, unit_ids=played.unit_ids, read_gap=READ_S / compress,
                  t0=0.0, phones=asyncio.Semaphore(args.phones))
     watchers = run.watchers = Watchers(f"http://127.0.0.1:{port}", played.contest_id, args.watchers,
-                                       args.watcher_processes)
+                                       args.watcher_processes, args.watcher_client == "lean")
     failed, joined_s = await watchers.joined()
     cpu0, own0 = server_cpu(), cpu_seconds(os.getpid())
     run.t0 = time.monotonic() + 1
@@ -544,6 +558,9 @@ def main() -> None:
     parser.add_argument("--watchers", type=int, default=1000, help="live Socket.IO clients on the leaderboard")
     parser.add_argument("--watcher-processes", type=int, default=1,
                         help="processes the watchers run in, apart from the phones' (default 1)")
+    parser.add_argument("--watcher-client", choices=("lean", "socketio"), default="lean",
+                        help="lean: Engine.IO/Socket.IO over aiohttp by hand (default); socketio: python-socketio's "
+                             "AsyncClient (about 0.26 ms of CPU per frame: the peaks' frames need more than 2 cores)")
     parser.add_argument("--server", default=None, help="gevent | eventlet | threading (default: serve's own)")
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--redis-url", default=None)
