@@ -262,6 +262,18 @@ class KeyCorrection(Base):
     attempts_changed: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class QuestionEdit(Base):
+    """A question's text edited after import (编辑题目): who, when, and each changed field as
+    [before, after]. The key and the score change only through a correction, which re-scores."""
+
+    __tablename__ = "question_edits"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id", ondelete="CASCADE"), index=True)
+    admin_id: Mapped[int | None] = mapped_column(ForeignKey("admin_users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_utcnow)
+    changes: Mapped[dict] = mapped_column(JSON)
+
+
 class ExportLog(Base):
     __tablename__ = "export_logs"
     id: Mapped[int] = mapped_column(primary_key=True)

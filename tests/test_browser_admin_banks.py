@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+from pathlib import Path
 
 import httpx
 import pytest
@@ -100,3 +101,35 @@ def test_organizer_corrects_a_key_and_the_ranking_follows(app, rt, live_server, 
     page.goto(f"{live_server}/admin/contests/{contest.id}/questions")
     assert page.locator(".questions-review tbody tr").count() == 3
     _shot(page, "contest_questions.png")
+
+
+def test_organizer_mends_a_typo_and_downloads_the_bank(app, rt, live_server, browser_page):  # noqa: F811
+    bank = make_bank(rt.session, singles=2, multiples=0, judges=0, fills=0)
+    first = min(q.id for q in bank.questions)
+    make_admin(app)
+    page = browser_page
+    _sign_in(page, live_server)
+    page.goto(f"{live_server}/admin/banks/{bank.id}")
+    page.click(f"a[href$='/admin/questions/{first}/edit']")
+
+    page.fill("input[name=option_B]", "")
+    page.fill("textarea[name=stem]", "中国共产党第一次全国代表大会在哪里召开？")
+    page.evaluate("document.querySelector('input[name=option_B]').removeAttribute('required')")
+    page.click(".question-edit-form button[type=submit]")
+    assert "选项 B 不能为空" in page.locator(".notice-error").inner_text()
+    assert page.input_value("textarea[name=stem]") == "中国共产党第一次全国代表大会在哪里召开？"  # kept to mend
+    page.fill("input[name=option_B]", "上海")
+    page.click(".question-edit-form button[type=submit]")
+    assert "已保存：题目、选项。" in page.locator(".notice-success").inner_text()
+    assert "上海" in page.locator(".edit-history ins").last.inner_text()
+    _shot(page, "question_edit.png")
+
+    page.goto(f"{live_server}/admin/banks/{bank.id}")
+    assert "中国共产党第一次全国代表大会在哪里召开？" in page.locator(".questions-table").inner_text()
+    _shot(page, "bank_detail.png")
+    with page.expect_download() as download:
+        page.click("a[href$='/export.xlsx']")
+    assert download.value.suggested_filename == "题库-测试题库.xlsx"
+    sheet = load_workbook(io.BytesIO(Path(download.value.path()).read_bytes()))["题库"]
+    stems = [row[1] for row in sheet.iter_rows(min_row=3, values_only=True)]
+    assert stems == ["中国共产党第一次全国代表大会在哪里召开？", "单选题1"]

@@ -1,5 +1,6 @@
 """Question banks: the list, the blank template, upload → preview → confirm, one bank's questions,
-correcting a question's key (更正答案)."""
+its download in the template's shape, editing a question's text (编辑题目) and correcting its key
+(更正答案)."""
 
 from __future__ import annotations
 
@@ -14,12 +15,14 @@ from contest.banks import (
     bank_summaries,
     build_template,
     check_against_bank,
+    edits,
     read_bank,
     store_bank,
+    write_bank,
 )
 from contest.errors import ContestError
 from contest.models import Bank, Question
-from contest.play import corrections
+from contest.play import corrections, papers
 from contest.runtime import current as current_runtime
 from contest.web.admin import admin_required, bp, current_admin
 from contest.web.admin.uploads import PendingUploads
@@ -161,6 +164,56 @@ def bank_detail(bank_id: int):
     ).all()
     return render_template("admin/bank_detail.html", bank=bank, questions=questions, total=total,
                            page=page, pages=pages, first_number=(page - 1) * QUESTIONS_PER_PAGE + 1)
+
+
+@bp.get("/banks/<int:bank_id>/export.xlsx")
+def bank_export(bank_id: int):
+    """The bank as it stands (corrections and edits included) in the import template's columns, so
+    the organizer's own Excel file can be brought up to date and imported again elsewhere."""
+    session = current_runtime().session
+    bank = session.get(Bank, bank_id)
+    if bank is None:
+        abort(404)
+    questions = session.scalars(select(Question).where(Question.bank_id == bank_id).order_by(Question.id))
+    body = write_bank(({"type": q.type, "stem": q.stem, "options": q.options, "answer": q.answer,
+                        "explanation": q.explanation, "score": _number(q.score), "difficulty": q.difficulty,
+                        "category": q.category} for q in questions), title=bank.name)
+    return send_file(io.BytesIO(body), mimetype=XLSX_TYPE, as_attachment=True,
+                     download_name=f"题库-{bank.name}.xlsx", max_age=0)
+
+
+def _number(score: float) -> float | int:
+    return int(score) if float(score).is_integer() else score
+
+
+@bp.route("/questions/<int:qid>/edit", methods=["GET", "POST"])
+@admin_required("organizer")
+def question_edit(qid: int):
+    """Mend a question's text; the key and score are corrected on 更正答案."""
+    rt = current_runtime()
+    question = rt.session.get(Question, qid)
+    if question is None:
+        abort(404)
+    error = None
+    if request.method == "POST":
+        try:
+            done = edits.edit_question(rt.session, qid, request.form.to_dict(), admin_id=current_admin().id)
+            papers.BANKS.forget(question.bank_id)  # other processes read the new text within the cache's 30 s
+            if done.record is None:
+                flash("没有修改任何内容。", "info")
+            else:
+                names = "、".join(edits.FIELD_NAMES[name] for name in done.record.changes)
+                flash(f"已保存：{names}。新抽取的试卷和交卷后的回顾显示修改后的文字。", "success")
+            return redirect(url_for("admin.question_edit", qid=qid))
+        except ContestError as failure:
+            rt.session.rollback()
+            error = failure
+    question = rt.session.get(Question, qid)
+    # After a refusal the organizer's own text stays in the form to mend.
+    typed = request.form if error else None
+    return render_template("admin/question_edit.html", question=question, bank=question.bank, error=error,
+                           typed=typed, history=edits.history(rt.session, qid),
+                           field_names=edits.FIELD_NAMES), error.status if error else 200
 
 
 @bp.route("/questions/<int:qid>/correct", methods=["GET", "POST"])
