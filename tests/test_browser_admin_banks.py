@@ -133,3 +133,12 @@ def test_organizer_mends_a_typo_and_downloads_the_bank(app, rt, live_server, bro
     sheet = load_workbook(io.BytesIO(Path(download.value.path()).read_bytes()))["题库"]
     stems = [row[1] for row in sheet.iter_rows(min_row=3, values_only=True)]
     assert stems == ["中国共产党第一次全国代表大会在哪里召开？", "单选题1"]
+
+    # Imported by mistake: deleted after the browser's own confirmation.
+    page.goto(f"{live_server}/admin/banks/{bank.id}")
+    messages = []
+    page.once("dialog", lambda dialog: (messages.append(dialog.message), dialog.accept()))
+    page.click(".bank-actions button.danger")
+    assert messages == ["确定删除题库「测试题库」及其全部 2 道题吗？此操作无法恢复。"]
+    assert "已删除题库「测试题库」及其全部题目。" in page.locator(".notice-success").inner_text()
+    assert page.url.endswith("/admin/banks")

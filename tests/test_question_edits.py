@@ -126,6 +126,9 @@ def test_staff_may_not_edit(app, rt, client, bank):
     token = csrf_from(client, "/admin/password")
     assert client.post(path, data={"csrf_token": token, "stem": "改"}).status_code == 403
     assert _fresh(rt, question.id).stem == "单选题0"
+    assert f"/admin/banks/{bank.id}/delete" not in client.get(f"/admin/banks/{bank.id}").get_data(as_text=True)
+    assert client.post(f"/admin/banks/{bank.id}/delete", data={"csrf_token": token}).status_code == 403
+    assert _fresh(rt, question.id) is not None
 
 
 def test_the_downloaded_bank_reads_back_as_it_stands(app, rt, client, bank):
@@ -149,3 +152,57 @@ def test_the_downloaded_bank_reads_back_as_it_stands(app, rt, client, bank):
     stem_cell = next(row[1] for row in sheet.iter_rows() if str(row[1].value).startswith("=HYPERLINK"))
     assert stem_cell.data_type == "s"  # text, never a formula
     assert client.get("/admin/banks/999999/export.xlsx").status_code == 404
+
+
+def test_a_bank_nothing_uses_can_be_deleted_one_in_use_cannot(app, rt, client):
+    from contest.models import Bank, KeyCorrection
+
+    used = make_bank(rt.session, singles=2, multiples=0, judges=0, fills=0, name="在用题库")
+    make_contest(rt, used, paper="single=2")
+    spare = make_bank(rt.session, singles=2, multiples=0, judges=0, fills=0, name="导错的题库")
+    spare_id, spare_question = spare.id, _first_single(spare).id
+    corrections.correct_key(rt, spare_question, "C")
+    edits.edit_question(rt.session, spare_question, {"stem": "改过"}, admin_id=None)
+    make_admin(app)
+    sign_in(client)
+
+    page = client.get(f"/admin/banks/{used.id}").get_data(as_text=True)
+    assert "竞赛「党史知识竞赛」使用这个题库，不能删除。" in page and f"/admin/banks/{used.id}/delete" not in page
+    token = csrf_from(client, f"/admin/banks/{used.id}")
+    refused = client.post(f"/admin/banks/{used.id}/delete", data={"csrf_token": token})
+    assert refused.status_code == 409 and "题库「在用题库」不能删除：竞赛「党史知识竞赛」仍在使用它" in refused.get_data(as_text=True)
+    assert rt.session.get(Bank, used.id, populate_existing=True) is not None
+
+    assert f"/admin/banks/{spare_id}/delete" in client.get(f"/admin/banks/{spare_id}").get_data(as_text=True)
+    done = client.post(f"/admin/banks/{spare_id}/delete", data={"csrf_token": token}, follow_redirects=True)
+    assert "已删除题库「导错的题库」及其全部题目。" in done.get_data(as_text=True)
+    rt.session.expire_all()
+    assert rt.session.get(Bank, spare_id) is None
+    assert rt.session.scalar(select(func.count()).select_from(Question).where(Question.bank_id == spare_id)) == 0
+    assert rt.session.scalar(select(func.count()).select_from(KeyCorrection)) == 0 and _edits(rt) == 0
+    assert client.post(f"/admin/banks/{spare_id}/delete", data={"csrf_token": token}).status_code == 404
+
+
+def test_a_bank_with_answers_stays_after_its_contest_moved_to_another(app, rt, client):
+    from contest.banks import delete_bank
+    from contest.models import Answer, Attempt, Bank, Entrant
+
+    bank = make_bank(rt.session, singles=2, multiples=0, judges=0, fills=0, name="旧题库")
+    other = make_bank(rt.session, singles=2, multiples=0, judges=0, fills=0, name="新题库")
+    contest = make_contest(rt, bank, paper="single=2")
+    unit = make_units(rt.session, 1)[0]
+    token = client.post(f"/api/v1/contests/{contest.id}/entrants",
+                        json={"name": "赵一", "phone": "13800000001", "unit_id": unit.id}).get_json()["token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    paper = client.post(f"/api/v1/contests/{contest.id}/attempts", headers=headers).get_json()
+    shown = paper["questions"][0]
+    client.put(f"/api/v1/attempts/{paper['attempt_id']}/answers/{shown['id']}", headers=headers, json={"answer": ["A"]})
+    contest.bank_id = other.id
+    rt.session.commit()
+    with pytest.raises(Conflict) as refused:
+        delete_bank(rt.session, bank.id)
+    assert "竞赛作答记录" in refused.value.message
+    rt.session.rollback()
+    assert rt.session.get(Bank, bank.id) is not None and rt.session.scalar(select(func.count()).select_from(Answer)) == 1
+    assert rt.session.scalar(select(func.count()).select_from(Attempt)) == 1 and rt.session.scalar(
+        select(func.count()).select_from(Entrant)) == 1

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from contest.banks.questions import TYPES, Fault, LoadResult
-from contest.errors import Conflict
-from contest.models import Bank, Question
+from contest.errors import Conflict, NotFound
+from contest.models import Answer, Bank, Contest, Game, GameAnswer, Question
 
 
 class BankRefused(Conflict):
@@ -72,6 +72,38 @@ def store_bank(session: Session, result: LoadResult, name: str, bank_id: int | N
 
     BANKS.forget(bank.id)
     return bank
+
+
+def bank_users(session: Session, bank_id: int) -> list[str]:
+    """What keeps a bank: the contests and live games drawing from it, and any answers to its
+    questions (a contest may have moved to another bank after it was played)."""
+    users = [f"竞赛「{title}」" for title in session.scalars(select(Contest.title).where(Contest.bank_id == bank_id))]
+    users += [f"现场竞赛「{title}」" for title in session.scalars(select(Game.title).where(Game.bank_id == bank_id))]
+    questions = select(Question.id).where(Question.bank_id == bank_id)
+    for table, what in ((Answer, "竞赛作答记录"), (GameAnswer, "现场竞赛作答记录")):
+        if session.scalar(select(table.id).where(table.question_id.in_(questions)).limit(1)) is not None:
+            users.append(what)
+    return users
+
+
+def delete_bank(session: Session, bank_id: int) -> str:
+    """Delete a bank nothing uses, with its questions and their records; returns its name."""
+    bank = session.get(Bank, bank_id)
+    if bank is None:
+        raise NotFound("题库不存在。", code="bank_not_found")
+    users = bank_users(session, bank_id)
+    if users:
+        raise Conflict(f"题库「{bank.name}」不能删除：{'、'.join(users[:5])}{' 等' if len(users) > 5 else ''}"
+                       "仍在使用它（成绩和回顾要用到其中的题目）。", code="bank_in_use")
+    name = bank.name
+    # Questions and their edit and correction records go with the bank (ON DELETE CASCADE).
+    session.execute(delete(Question).where(Question.bank_id == bank_id))
+    session.execute(delete(Bank).where(Bank.id == bank_id))
+    session.commit()
+    from contest.play.papers import BANKS  # late: play depends on banks, not the other way
+
+    BANKS.forget(bank_id)
+    return name
 
 
 def bank_summaries(session: Session) -> list[dict]:

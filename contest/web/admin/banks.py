@@ -13,8 +13,10 @@ from sqlalchemy import func, select
 from contest.banks import (
     BankFileError,
     bank_summaries,
+    bank_users,
     build_template,
     check_against_bank,
+    delete_bank,
     edits,
     read_bank,
     store_bank,
@@ -163,7 +165,18 @@ def bank_detail(bank_id: int):
         .offset((page - 1) * QUESTIONS_PER_PAGE).limit(QUESTIONS_PER_PAGE)
     ).all()
     return render_template("admin/bank_detail.html", bank=bank, questions=questions, total=total,
-                           page=page, pages=pages, first_number=(page - 1) * QUESTIONS_PER_PAGE + 1)
+                           page=page, pages=pages, first_number=(page - 1) * QUESTIONS_PER_PAGE + 1,
+                           users=bank_users(session, bank_id))
+
+
+@bp.post("/banks/<int:bank_id>/delete")
+@admin_required("organizer")
+def bank_delete(bank_id: int):
+    """A bank imported by mistake goes; one that contests, games or answers use is refused (409)."""
+    name = delete_bank(current_runtime().session, bank_id)
+    current_app.logger.info("admin %s deleted bank %s (%s)", current_admin().username, bank_id, name)
+    flash(f"已删除题库「{name}」及其全部题目。", "success")
+    return redirect(url_for("admin.banks"))
 
 
 @bp.get("/banks/<int:bank_id>/export.xlsx")
