@@ -93,3 +93,28 @@ def test_staff_may_look_but_not_create(app, client, rt, clock):
     assert client.get("/admin/contests/new").status_code == 403
     token = csrf_from(client, "/admin/contests")
     assert client.post("/admin/contests/new", data={**_form(bank.id, clock), "csrf_token": token}).status_code == 403
+
+
+def test_a_contest_is_copied_into_the_new_contest_form(app, client, rt, clock):
+    """复制为新竞赛: the same paper, rules and options, a window of the same length from an hour on."""
+    import re
+
+    make_admin(app)
+    bank = make_bank(rt.session)
+    sign_in(client)
+    token = csrf_from(client, "/admin/contests/new")
+    client.post("/admin/contests/new", data={**_form(bank.id, clock, ranking_mode="daily_sum", partial_credit="on",
+                                                     category_single="党史"), "csrf_token": token})
+    source = rt.session.scalar(select(Contest))
+    assert f"/admin/contests/new?copy={source.id}" in client.get(f"/admin/contests/{source.id}").get_data(as_text=True)
+
+    page = client.get(f"/admin/contests/new?copy={source.id}").get_data(as_text=True)
+    fields = dict(re.findall(r'name="([a-z_]+)"[^>]*value="([^"]*)"', page))
+    start = (clock.now().replace(second=0, microsecond=0) + timedelta(hours=1)).astimezone(CONTEST_TZ)
+    assert fields["title"] == "职工党史知识竞赛（复制）" and fields["category_single"] == "党史"
+    assert (fields["count_single"], fields["time_limit_min"], fields["time_limit_sec"], fields["attempts_per_day"]) == (
+        "3", "5", "30", "2")
+    assert fields["starts_at"] == start.strftime("%Y-%m-%dT%H:%M")
+    assert fields["ends_at"] == (start + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
+    assert 'value="daily_sum" selected' in page and re.search(r'name="partial_credit"\s+checked', page)
+    assert client.get("/admin/contests/new?copy=99999").status_code == 404

@@ -157,10 +157,24 @@ def contests_list():
     return render_template("admin/contests.html", items=items)
 
 
+def _copied_values(source: Contest) -> dict:
+    """A contest's settings for a new one (the next month's round): the same paper, rules and
+    options; the same length of window, starting in an hour. The roster and awards stay behind."""
+    values = _form_values(source)
+    now = runtime.current().clock.now()
+    start = now.replace(second=0, microsecond=0) + timedelta(hours=1)
+    values.update(title=f"{source.title}（复制）"[:200], starts_at=_local_input(start),
+                  ends_at=_local_input(start + (source.ends_at - source.starts_at)))
+    return values
+
+
 @bp.route("/contests/new", methods=["GET", "POST"])
 @admin_required("organizer")
 def contest_new():
     if request.method == "GET":
+        source = request.args.get("copy", type=int)
+        if source:
+            return _render_form(None, _copied_values(contests.get_contest(runtime.current().session, source)))
         return _render_form(None, _form_values(None))
     rt = runtime.current()
     try:
