@@ -519,6 +519,8 @@ class LeanLiveClient:
     the open packet, the namespace's connect, the join's acknowledgement, pings and events.
     """
 
+    _last: tuple[str, list] = ("", [])   # the last event frame's text and what it decoded to
+
     def __init__(self, url: str, source: str | None = None) -> None:
         self.url = url.replace("http", "ws", 1).rstrip("/") + "/socket.io/?EIO=4&transport=websocket"
         self.source = source
@@ -561,7 +563,10 @@ class LeanLiveClient:
             if data == "2":
                 await self.ws.send_str("3")
             elif data.startswith(events):
-                name, *args = json.loads(data[len(events):])
+                # Every watcher of a process gets the same frame: decode it once (a third of their CPU).
+                if data != LeanLiveClient._last[0]:
+                    LeanLiveClient._last = (data, json.loads(data[len(events):]))
+                name, *args = LeanLiveClient._last[1]
                 if name == "leaderboard" and args:
                     await self.on_board(args[0])
             elif data.startswith(acks) and not self.joined.done():
