@@ -555,20 +555,18 @@ class LeanLiveClient:
             raise RuntimeError(f"join refused: {ack}")
 
     async def _read(self) -> None:
-        events, acks = f"42{LIVE},", f"43{LIVE},1"
+        events, acks = f"42{LIVE},[\"leaderboard\",", f"43{LIVE},1"
         async for message in self.ws:
             if message.type != aiohttp.WSMsgType.TEXT:
                 break
             data = message.data
             if data == "2":
                 await self.ws.send_str("3")
-            elif data.startswith(events):
+            elif data.startswith(events):  # a leaderboard frame (stats frames are not read)
                 # Every watcher of a process gets the same frame: decode it once (a third of their CPU).
                 if data != LeanLiveClient._last[0]:
-                    LeanLiveClient._last = (data, json.loads(data[len(events):]))
-                name, *args = LeanLiveClient._last[1]
-                if name == "leaderboard" and args:
-                    await self.on_board(args[0])
+                    LeanLiveClient._last = (data, json.loads(data[len(f"42{LIVE},"):]))
+                await self.on_board(LeanLiveClient._last[1][1])
             elif data.startswith(acks) and not self.joined.done():
                 self.joined.set_result(json.loads(data[len(acks):])[0])
 
