@@ -55,7 +55,11 @@ def make_engine(url: str) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
-    return create_engine(url, pool_size=20, max_overflow=20, pool_pre_ping=True)
+    # Per process: N processes on one PostgreSQL need N × (pool + overflow) connections, within its
+    # max_connections (100 by default), or PgBouncer in front.
+    pool = int(os.environ.get("DATABASE_POOL_SIZE") or 20)
+    overflow = int(os.environ.get("DATABASE_MAX_OVERFLOW") or 20)
+    return create_engine(url, pool_size=pool, max_overflow=overflow, pool_pre_ping=True)
 
 
 def make_redis(url: str, cluster: bool = False) -> redis.Redis | redis.RedisCluster:

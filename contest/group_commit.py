@@ -24,10 +24,12 @@ MAX_BATCH = 500
 WriteRows = Callable[[Connection, list[dict]], list]
 
 
-def store(engine: Engine, write: WriteRows, row: dict, order: Callable[[dict], object] | None = None):
-    """Write one row with `write`, committed before this returns; the row's outcome."""
+def store(engine: Engine, write: WriteRows, row: dict, order: Callable[[dict], object] | None = None,
+          autocommit: bool = False):
+    """Write one row with `write`, committed before this returns; the row's outcome. `autocommit`:
+    `write` makes each batch one statement, which needs no BEGIN and COMMIT round trips around it."""
     if _gevent_patched():
-        return _writer(engine, write, order).store(row)
+        return _writer(engine, write, order, autocommit).store(row)
     with engine.begin() as connection:
         return write(connection, [row])[0]
 
@@ -40,10 +42,10 @@ def _gevent_patched() -> bool:
 _WRITERS: weakref.WeakKeyDictionary[Engine, dict] = weakref.WeakKeyDictionary()
 
 
-def _writer(engine: Engine, write: WriteRows, order) -> GroupCommit:
+def _writer(engine: Engine, write: WriteRows, order, autocommit: bool) -> GroupCommit:
     per_engine = _WRITERS.setdefault(engine, {})
     if write not in per_engine:
-        per_engine[write] = GroupCommit(engine, write, order=order)
+        per_engine[write] = GroupCommit(engine, write, order=order, autocommit=autocommit)
     return per_engine[write]
 
 
@@ -51,8 +53,9 @@ class GroupCommit:
     """One writer greenlet: whoever arrives while a batch commits joins the next one."""
 
     def __init__(self, engine: Engine, write: WriteRows, max_batch: int = MAX_BATCH,
-                 order: Callable[[dict], object] | None = None) -> None:
+                 order: Callable[[dict], object] | None = None, autocommit: bool = False) -> None:
         self.engine = engine
+        self.autocommit = autocommit
         self.write = write
         self.max_batch = max_batch
         # A fixed row order: two batches (two processes) lock rows in the same order.
@@ -91,7 +94,7 @@ class GroupCommit:
     def _commit(self, batch: list[tuple[dict, object]]) -> None:
         ordered = sorted(batch, key=lambda item: self.order(item[0])) if self.order else batch
         try:
-            with self.engine.begin() as connection:
+            with self._transaction() as connection:
                 outcomes = self.write(connection, [row for row, _ in ordered])
         except (exc.TimeoutError, exc.OperationalError) as error:
             # No connection, or the database away: no row would fare better alone (503 for each).
@@ -101,10 +104,15 @@ class GroupCommit:
         except Exception:  # noqa: BLE001 - retried row by row below, each failure to its own request
             for row, waiter in ordered:
                 try:
-                    with self.engine.begin() as connection:
+                    with self._transaction() as connection:
                         waiter.set(self.write(connection, [row])[0])
                 except Exception as error:  # noqa: BLE001 - handed to the request that sent the row
                     waiter.set_exception(error)
             return
         for (_row, waiter), outcome in zip(ordered, outcomes, strict=True):
             waiter.set(outcome)
+
+    def _transaction(self):
+        if self.autocommit:  # each statement of `write` commits by itself
+            return self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        return self.engine.begin()

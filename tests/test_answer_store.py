@@ -64,6 +64,44 @@ def test_one_bad_row_fails_alone_and_a_closed_attempt_stores_nothing(app, client
     assert _count(rt, Answer, Answer.attempt_id == closed.id) == 0
 
 
+def test_in_one_batch_the_last_answer_to_a_question_counts_and_each_is_logged(app, client, rt, clock):
+    """One statement for the batch on PostgreSQL, row by row on SQLite: the same outcome."""
+    (first, (qid, *_)), (second, (second_qid, *_)) = _open_attempts(client, rt, 2)
+    other_qid = next(item["qid"] for item in first.paper if item["qid"] != qid)
+    writer = answer_writer(rt.session.get_bind())
+    rows = [_row(first, qid, True, clock.now()), _row(second, second_qid, True, clock.now()),
+            _row(first, qid, False, clock.now()), _row(first, other_qid, True, clock.now())]
+    waiters = [gevent.spawn(writer.store, row) for row in rows]
+    gevent.joinall(waiters, raise_error=True)
+    assert [w.value for w in waiters] == [True] * 4
+    rt.session.expire_all()
+    stored = dict(rt.session.execute(select(Answer.question_id, Answer.answer).where(Answer.attempt_id == first.id)).all())
+    assert stored == {qid: False, other_qid: True}
+    assert _count(rt, AnswerLog, AnswerLog.attempt_id == first.id) == 3
+    saved_at = rt.session.scalar(select(Answer.received_at).where(Answer.attempt_id == second.id))
+    assert saved_at == clock.now()  # an aware UTC time, as written row by row
+
+
+def test_answers_to_a_closed_or_someone_elses_attempt_are_refused_in_a_batch(app, client, rt, clock):
+    (mine, (qid, *_)), (theirs, (their_qid, *_)), (closed, (closed_qid, *_)) = _open_attempts(client, rt, 3)
+    rt.session.get(Attempt, closed.id).status = "finished"
+    rt.session.commit()
+    writer = answer_writer(rt.session.get_bind())
+    waiters = [gevent.spawn(writer.store, row) for row in (_row(mine, qid, True, clock.now()),
+                                                           _row(closed, closed_qid, True, clock.now()))]
+    gevent.joinall(waiters, raise_error=True)
+    assert [w.value for w in waiters] == [True, False]
+    assert _count(rt, Answer, Answer.attempt_id == closed.id) == 0 and _count(rt, AnswerLog) == 1
+
+    impostor = {**_row(theirs, their_qid, True, clock.now()), "entrant": mine.entrant_id}
+    waiters = [gevent.spawn(writer.store, row) for row in (impostor, _row(theirs, their_qid, False, clock.now()))]
+    gevent.joinall(waiters, raise_error=True)
+    assert [w.value for w in waiters] == [False, True]
+    rt.session.expire_all()
+    assert rt.session.scalar(select(Answer.answer).where(Answer.attempt_id == theirs.id)) is False
+    assert _count(rt, AnswerLog, AnswerLog.attempt_id == theirs.id) == 1
+
+
 def test_a_waiter_is_released_only_after_its_batch_committed(app, client, rt, clock):
     (attempt, (qid, *_)), = _open_attempts(client, rt, 1)
     engine = rt.session.get_bind()

@@ -3,7 +3,10 @@ contest/group_commit.py). An acknowledged answer is in SQL before its 200 leaves
 
 from __future__ import annotations
 
-from sqlalchemy import Integer, bindparam, insert, select
+import json
+from datetime import UTC
+
+from sqlalchemy import Integer, bindparam, insert, select, text
 from sqlalchemy.engine import Connection, Engine
 
 from contest import group_commit
@@ -46,9 +49,44 @@ def _accept_statement(dialect: str):
     return _ACCEPT[dialect]
 
 
+# On PostgreSQL a whole batch is accepted and logged by one statement, run on its own (autocommit)
+# by the group-commit writer: one round trip. Row by row, each answer was a round trip (with BEGIN
+# and COMMIT around them), and under load the writer greenlet waited behind every request greenlet
+# after each one (answer p50 1.1 s at 280 answers/s in the city replay). The statement is one
+# transaction: the FOR SHARE lock on each attempt holds until it commits, as finish() requires.
+_ACCEPT_AND_LOG = text("""
+WITH v AS (
+    SELECT * FROM unnest(CAST(:aids AS integer[]), CAST(:qids AS integer[]), CAST(:answers AS json[]),
+                         CAST(:nows AS timestamp[]), CAST(:entrants AS integer[]), CAST(:contests AS integer[]),
+                         CAST(:seqs AS integer[])) AS v(aid, qid, answer, now, entrant, contest, seq)
+), last AS (  -- of several answers to one question in the batch, the last one is written
+    SELECT DISTINCT ON (aid, qid) * FROM v ORDER BY aid, qid, seq DESC
+), accepted AS (
+    INSERT INTO answers (attempt_id, question_id, answer, received_at)
+    SELECT last.aid, last.qid, last.answer, last.now FROM last
+    JOIN attempts ON attempts.id = last.aid AND attempts.status = 'open' AND attempts.entrant_id = last.entrant
+    ORDER BY last.aid, last.qid
+    FOR SHARE OF attempts
+    ON CONFLICT (attempt_id, question_id) DO UPDATE SET answer = excluded.answer, received_at = excluded.received_at
+    RETURNING attempt_id, question_id
+), logged AS (  -- every answer of an accepted question is logged, in arrival order
+    INSERT INTO answer_log (contest_id, entrant_id, attempt_id, question_id, answer, received_at)
+    SELECT v.contest, v.entrant, v.aid, v.qid, v.answer, v.now FROM v
+    JOIN accepted ON accepted.attempt_id = v.aid AND accepted.question_id = v.qid
+    ORDER BY v.seq
+)
+SELECT attempt_id, question_id FROM accepted
+""")
+
+
 def write_rows(connection: Connection, rows: list[dict]) -> list[bool]:
     """Store each answer (aid, qid, answer, now, entrant, contest) and log the stored ones, in
-    the caller's transaction; whether each was stored (False: its attempt is closed or not the caller's)."""
+    the caller's transaction (on PostgreSQL: in one statement, so also without one); whether each
+    was stored (False: its attempt is closed or not the caller's)."""
+    if connection.dialect.name == "postgresql":
+        if _one_entrant_per_attempt(rows):
+            return _accept_and_log(connection, rows)
+        return [_accept_and_log(connection, [row])[0] for row in rows]  # never in practice: keep them apart
     accept = _accept_statement(connection.dialect.name)
     stored = [connection.execute(accept, row).first() is not None for row in rows]
     logged = [row for row, ok in zip(rows, stored, strict=True) if ok]
@@ -57,15 +95,38 @@ def write_rows(connection: Connection, rows: list[dict]) -> list[bool]:
     return stored
 
 
+def _one_entrant_per_attempt(rows: list[dict]) -> bool:
+    owners: dict[int, int] = {}
+    return all(owners.setdefault(row["aid"], row["entrant"]) == row["entrant"] for row in rows)
+
+
+def _accept_and_log(connection: Connection, rows: list[dict]) -> list[bool]:
+    params = {"aids": [], "qids": [], "answers": [], "nows": [], "entrants": [], "contests": [], "seqs": []}
+    for seq, row in enumerate(rows):
+        params["aids"].append(row["aid"])
+        params["qids"].append(row["qid"])
+        params["answers"].append(json.dumps(row["answer"]))
+        params["nows"].append(row["now"].astimezone(UTC).replace(tzinfo=None))  # as UTCDateTime stores it
+        params["entrants"].append(row["entrant"])
+        params["contests"].append(row["contest"])
+        params["seqs"].append(seq)
+    written = {tuple(key) for key in connection.execute(_ACCEPT_AND_LOG, params)}
+    return [(row["aid"], row["qid"]) in written for row in rows]
+
+
 def _order(row: dict) -> tuple[int, int]:
     return row["aid"], row["qid"]
 
 
 def store(engine: Engine, row: dict) -> bool:
     """Store one answer with its log row, committed before this returns; whether it was stored."""
-    return group_commit.store(engine, write_rows, row, order=_order)
+    return group_commit.store(engine, write_rows, row, order=_order, autocommit=_single_statement(engine))
 
 
 def writer(engine: Engine) -> group_commit.GroupCommit:
     """A group-commit writer of answers (what store() uses under gevent)."""
-    return group_commit.GroupCommit(engine, write_rows, order=_order)
+    return group_commit.GroupCommit(engine, write_rows, order=_order, autocommit=_single_statement(engine))
+
+
+def _single_statement(engine: Engine) -> bool:
+    return engine.dialect.name == "postgresql"
