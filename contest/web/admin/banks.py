@@ -195,6 +195,13 @@ def bank_export(bank_id: int):
                      download_name=f"题库-{bank.name}.xlsx", max_age=0)
 
 
+def _question_or_404(rt, qid: int) -> Question:
+    question = rt.session.get(Question, qid)
+    if question is None:
+        abort(404)
+    return question
+
+
 def _number(score: float) -> float | int:
     return int(score) if float(score).is_integer() else score
 
@@ -204,9 +211,7 @@ def _number(score: float) -> float | int:
 def question_edit(qid: int):
     """Mend a question's text; the key and score are corrected on 更正答案."""
     rt = current_runtime()
-    question = rt.session.get(Question, qid)
-    if question is None:
-        abort(404)
+    question = _question_or_404(rt, qid)
     error = None
     if request.method == "POST":
         try:
@@ -234,9 +239,7 @@ def question_edit(qid: int):
 def question_correct(qid: int):
     """Correct the key and re-score what it marked; or only re-score with the current key."""
     rt = current_runtime()
-    question = rt.session.get(Question, qid)
-    if question is None:
-        abort(404)
+    question = _question_or_404(rt, qid)
     error = None
     if request.method == "POST":
         try:
