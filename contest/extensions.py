@@ -57,9 +57,15 @@ def make_engine(url: str) -> Engine:
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
     # Per process: N processes on one PostgreSQL need N × (pool + overflow) connections, within its
     # max_connections (100 by default), or PgBouncer in front.
-    pool = int(os.environ.get("DATABASE_POOL_SIZE") or 20)
-    overflow = int(os.environ.get("DATABASE_MAX_OVERFLOW") or 20)
+    pool, overflow = _count_setting("DATABASE_POOL_SIZE", 20), _count_setting("DATABASE_MAX_OVERFLOW", 20)
     return create_engine(url, pool_size=pool, max_overflow=overflow, pool_pre_ping=True)
+
+
+def _count_setting(name: str, default: int) -> int:
+    raw = os.environ.get(name) or str(default)
+    if not raw.strip().isdigit():
+        raise ValueError(f"{name} must be a whole number of connections, not {raw!r}")
+    return int(raw)
 
 
 def make_redis(url: str, cluster: bool = False) -> redis.Redis | redis.RedisCluster:

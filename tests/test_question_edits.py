@@ -136,6 +136,7 @@ def test_the_downloaded_bank_reads_back_as_it_stands(app, rt, client, bank):
     question = _first_single(bank)
     corrections.correct_key(rt, question.id, "C")
     edits.edit_question(rt.session, question.id, {"stem": "=HYPERLINK(\"http://x\")是公式吗？"}, admin_id=None)
+    assert client.get(f"/admin/banks/{bank.id}/export.xlsx").status_code in (302, 401)  # signed in only
     make_admin(app, "viewer", role="staff")  # staff may read banks
     sign_in(client, "viewer")
     assert f"/admin/banks/{bank.id}/export.xlsx" in client.get(f"/admin/banks/{bank.id}").get_data(as_text=True)
@@ -206,3 +207,19 @@ def test_a_bank_with_answers_stays_after_its_contest_moved_to_another(app, rt, c
     assert rt.session.get(Bank, bank.id) is not None and rt.session.scalar(select(func.count()).select_from(Answer)) == 1
     assert rt.session.scalar(select(func.count()).select_from(Attempt)) == 1 and rt.session.scalar(
         select(func.count()).select_from(Entrant)) == 1
+
+
+def test_a_bank_taken_up_between_the_check_and_the_delete_stays(rt, monkeypatch):
+    """The race: a contest is set on the bank after bank_users() looked; the foreign key keeps it."""
+    from contest.banks import store
+    from contest.models import Bank
+
+    bank = make_bank(rt.session, singles=2, multiples=0, judges=0, fills=0, name="刚被选用的题库")
+    make_contest(rt, bank, paper="single=2")
+    monkeypatch.setattr(store, "bank_users", lambda session, bank_id: [])  # the check ran before the contest
+    with pytest.raises(Conflict) as refused:
+        store.delete_bank(rt.session, bank.id)
+    assert refused.value.code == "bank_in_use" and "刚刚开始被使用" in refused.value.message
+    rt.session.expire_all()
+    assert rt.session.get(Bank, bank.id) is not None
+    assert rt.session.scalar(select(func.count()).select_from(Question).where(Question.bank_id == bank.id)) == 2

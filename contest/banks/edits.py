@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from contest.banks import notation
@@ -65,7 +66,12 @@ def edit_question(session: Session, qid: int, form: dict, admin_id: int | None) 
         setattr(question, name, after)
     record = QuestionEdit(question_id=qid, admin_id=admin_id, changes=changes)
     session.add(record)
-    session.commit()
+    try:
+        session.commit()
+    except IntegrityError:  # the same stem stored meanwhile by another edit or an import
+        session.rollback()
+        raise Conflict("题目：本题库中刚刚有了相同的题目，未保存，请刷新后再改。", code="duplicate_stem",
+                       field="stem") from None
     return Edited(question, record)
 
 

@@ -96,10 +96,14 @@ def delete_bank(session: Session, bank_id: int) -> str:
         raise Conflict(f"题库「{bank.name}」不能删除：{'、'.join(users[:5])}{' 等' if len(users) > 5 else ''}"
                        "仍在使用它（成绩和回顾要用到其中的题目）。", code="bank_in_use")
     name = bank.name
-    # Questions and their edit and correction records go with the bank (ON DELETE CASCADE).
-    session.execute(delete(Question).where(Question.bank_id == bank_id))
-    session.execute(delete(Bank).where(Bank.id == bank_id))
-    session.commit()
+    try:
+        # Questions and their edit and correction records go with the bank (ON DELETE CASCADE).
+        session.execute(delete(Question).where(Question.bank_id == bank_id))
+        session.execute(delete(Bank).where(Bank.id == bank_id))
+        session.commit()
+    except IntegrityError:  # a contest or an answer took it up after the check: it stays
+        session.rollback()
+        raise Conflict(f"题库「{name}」刚刚开始被使用，未删除。", code="bank_in_use") from None
     from contest.play.papers import BANKS  # late: play depends on banks, not the other way
 
     BANKS.forget(bank_id)

@@ -1,0 +1,25 @@
+"""The PostgreSQL pool of each server process follows DATABASE_POOL_SIZE / DATABASE_MAX_OVERFLOW."""
+
+from __future__ import annotations
+
+import pytest
+
+from contest.extensions import make_engine
+
+URL = "postgresql://postgres@127.0.0.1:5432/test"  # the engine connects lazily: nothing is opened here
+
+
+def test_the_pool_follows_the_settings(monkeypatch):
+    monkeypatch.setenv("DATABASE_POOL_SIZE", "7")
+    monkeypatch.setenv("DATABASE_MAX_OVERFLOW", "3")
+    engine = make_engine(URL)
+    assert (engine.pool.size(), engine.pool._max_overflow) == (7, 3)
+    monkeypatch.delenv("DATABASE_POOL_SIZE")
+    monkeypatch.delenv("DATABASE_MAX_OVERFLOW")
+    assert make_engine(URL).pool.size() == 20
+
+
+def test_a_pool_size_that_is_no_number_is_named(monkeypatch):
+    monkeypatch.setenv("DATABASE_POOL_SIZE", "many")
+    with pytest.raises(ValueError, match="DATABASE_POOL_SIZE must be a whole number of connections, not 'many'"):
+        make_engine(URL)
