@@ -8,7 +8,8 @@ import os
 import shutil
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.pool import NullPool
 
 from contest import create_app
 from contest.models import Entrant
@@ -102,8 +103,14 @@ def test_postgres_backend_killed_in_the_middle_of_a_write(app, client, rt):
     rt.session.close()
     assert rt.session.scalar(select(func.count()).select_from(Entrant)) == 0  # nothing half-written
 
-    # Every connection of the pool dropped by the server: the next request gets a fresh one.
-    with engine.connect() as conn:
-        conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                          "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
+    rt.session.close()  # back to the pool: a connection killed under a session fails its rollback later
+
+    # Every connection of the pool dropped by the server (from a connection outside the pool):
+    # the next request gets a fresh one.
+    killer = create_engine(engine.url, poolclass=NullPool)
+    with killer.connect() as conn:
+        killed = conn.scalar(text("SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                  "WHERE datname = current_database() AND pid <> pg_backend_pid() AND state = 'idle'"))
+    killer.dispose()
+    assert killed >= 1
     assert client.post(f"/api/v1/contests/{cid}/entrants", json=entry).status_code == 201
