@@ -41,11 +41,13 @@ _MARK_ANSWER = update(_ANSWERS).where(_ANSWERS.c.id == bindparam("row")).values(
 def _lock_attempt(session: Session, aid: int) -> tuple[Attempt, int] | tuple[None, None]:
     """The attempt row and its entrant's unit, locked until commit: a row lock on PostgreSQL; on
     SQLite a no-op write first, so the transaction holds the writer lock before it reads (no
-    stale read, no upgrade)."""
+    stale read, no upgrade). Its contest comes in the same statement (`attempt.contest` is then
+    found in the session, not fetched by one more round trip)."""
     if session.get_bind().dialect.name == "sqlite":
         session.execute(_TOUCH_ATTEMPT, {"aid": aid})
     row = session.execute(
-        select(Attempt, Entrant.unit_id).join(Entrant, Entrant.id == Attempt.entrant_id)
+        select(Attempt, Entrant.unit_id, Contest).join(Entrant, Entrant.id == Attempt.entrant_id)
+        .join(Contest, Contest.id == Attempt.contest_id)
         .where(Attempt.id == aid).with_for_update(of=Attempt).execution_options(populate_existing=True)
     ).one_or_none()
     return (row[0], row[1]) if row else (None, None)
@@ -286,9 +288,11 @@ def _finish(rt: Runtime, aid: int) -> _Finished:
     attempt.score = marked.score
     attempt.max_score = marked.max_score
     attempt.correct = marked.correct
+    # The standing is read in the same transaction (the session flushes the finish first): read
+    # after the commit, it cost two more round trips (a new BEGIN and its ROLLBACK).
+    standing = ranking.standing_for(session, contest, attempt.entrant_id, unit_id)
     session.commit()
 
-    standing = ranking.standing_for(session, contest, attempt.entrant_id, unit_id)
     rank = rt.state.finish_attempt(contest.id, aid, standing)
     if rank is None:
         ranking.rebuild(rt, contest)
