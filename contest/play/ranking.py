@@ -169,7 +169,9 @@ def unit_stats(rt: Runtime, contest: Contest) -> list[dict]:
     ensure_built(rt, contest)
     tallies = rt.state.boards.unit_tallies(contest.id)
     rows = []
-    for unit in rt.session.scalars(select(Unit).order_by(Unit.id)):
+    # Table columns, not Unit objects: the live pusher runs this a few times a second (500 units).
+    units = Unit.__table__
+    for unit in rt.session.execute(select(units.c.id, units.c.name, units.c.headcount).order_by(units.c.id)):
         tally = tallies.get(unit.id)
         participants = tally.participants if tally else 0
         rows.append({
