@@ -61,6 +61,19 @@ def test_many_submits_make_one_push(app, client, rt):
     assert live.push_once(app) == []  # nothing changed since: nothing pushed
 
 
+def test_a_contest_is_pushed_once_per_interval_by_all_processes_together(app):
+    from contest.state.live import LiveQueue
+
+    mine = app.extensions["jd.state"].live
+    other = LiveQueue(app.extensions["jd.state"].redis)  # another process's pusher: the same keys
+    mine.mark(7)
+    assert mine.take(60) == [7]
+    mine.mark(7)  # changed again at once
+    assert other.take(60) == [] and mine.take(60) == []  # pushed a moment ago, by whichever process
+    assert other.take(0) == [7]  # still marked: pushed when its turn comes
+    assert other.take(0) == []
+
+
 def test_join_unknown_contest_is_refused(app):
     sio = app.extensions["jd.socketio"].test_client(app, namespace=live.NAMESPACE)
     ack = sio.emit("join", {"contest": 999999}, namespace=live.NAMESPACE, callback=True)

@@ -2,8 +2,8 @@
 
 A background task in each server process takes the contests whose state changed (a Redis
 set, so each change is taken by exactly one process) and emits through the Socket.IO Redis
-message queue, which reaches the clients of every process. However many answers arrive,
-a contest is pushed at most once per LIVE_PUSH_INTERVAL.
+message queue, which reaches the clients of every process. However many answers arrive and
+however many processes serve, a contest is pushed at most once per LIVE_PUSH_INTERVAL.
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ def push_once(app: Flask) -> list[int]:
         rt = runtime.current()
         pushed = []
         try:
-            for cid in rt.state.live.take():
+            for cid in rt.state.live.take(app.config["LIVE_PUSH_INTERVAL"]):
                 try:
                     contest = contests.get_contest(rt.session, cid)
                 except ContestError:

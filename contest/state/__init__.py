@@ -21,7 +21,8 @@ routes node by node). tests/test_redis_cluster.py holds every script to it on a 
     jd:tokens:revoked                 channel contest ids whose tokens a purge deleted (per-process caches drop them)
     jd:deadlines                      zset    "<cid>:<aid>" of open attempts -> deadline ms (the finisher's queue)
     jd:regrades:due                   zset    question id -> ms when its corrected key is applied once more (second pass)
-    jd:live:dirty                     set     contest ids whose board or stats changed since the last push
+    jd:{live}:dirty                   set     contest ids whose board or stats changed since they were last pushed
+    jd:{live}:pushed                  hash    contest id -> Redis time (ms) of its last push, by any server process
     jd:{limits}:<scope>:<sha256>      string  tries in the current window (login_user, login_addr), expires with it
     jd:gamepin:<pin>                  string  game id of a live game (expires an hour after it is over)
     jd:{g<gid>}:game                  hash    state, index, deadline_ms, paused_left_ms, buzzer, players, count

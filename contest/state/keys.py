@@ -86,7 +86,12 @@ def regrades_due() -> str:
 
 
 def live_dirty() -> str:
-    return f"{PREFIX}:live:dirty"
+    return f"{PREFIX}:{{live}}:dirty"
+
+
+def live_pushed() -> str:
+    """Beside live_dirty (one hash tag): the pusher's script reads and writes both."""
+    return f"{PREFIX}:{{live}}:pushed"
 
 
 def limit(scope: str, subject: str) -> str:

@@ -1,4 +1,9 @@
-"""Which contests have changes waiting to be pushed on the live channel."""
+"""Which contests have changes waiting to be pushed on the live channel, and whose turn it is.
+
+The throttle is shared: every server process runs a pusher, and each takes a changed contest
+only if no process pushed it within the interval, so a busy contest is pushed a few times a
+second in all, not a few times per process (every push reaches every watcher of every process).
+"""
 
 from __future__ import annotations
 
@@ -6,11 +11,22 @@ import redis
 
 from contest.state import keys
 
-# KEYS: dirty. Takes and clears the set in one step, so a change is pushed once.
+# KEYS: dirty, pushed. ARGV: interval ms. Takes the changed contests not pushed within the
+# interval (by Redis's clock, the same for every process) and notes the time; the others stay
+# marked for a later round.
 _TAKE_DIRTY = """
-local ids = redis.call('SMEMBERS', KEYS[1])
-redis.call('DEL', KEYS[1])
-return ids
+local now = redis.call('TIME')
+local ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+local taken = {}
+for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  local last = tonumber(redis.call('HGET', KEYS[2], id) or '0')
+  if ms - last >= tonumber(ARGV[1]) then
+    redis.call('SREM', KEYS[1], id)
+    redis.call('HSET', KEYS[2], id, ms)
+    taken[#taken + 1] = id
+  end
+end
+return taken
 """
 
 
@@ -22,5 +38,7 @@ class LiveQueue:
     def mark(self, cid: int) -> None:
         self.redis.sadd(keys.live_dirty(), cid)
 
-    def take(self) -> list[int]:
-        return [int(cid) for cid in self._take_dirty(keys=[keys.live_dirty()])]
+    def take(self, interval_s: float = 0.0) -> list[int]:
+        """The changed contests that no process pushed in the last `interval_s` seconds."""
+        found = self._take_dirty(keys=[keys.live_dirty(), keys.live_pushed()], args=[int(interval_s * 1000)])
+        return [int(cid) for cid in found]
