@@ -19,6 +19,9 @@ from contest.models import Base
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Databases made before migrations existed (by create_all) have exactly this revision's schema.
 BASELINE = "0001"
+# A database without a version table whose tables were made by create_all later (tools did) has
+# the newest revision whose table it holds: (revision, the table that revision created), newest first.
+REVISION_TABLES = [("0003", "question_edits"), ("0002", "key_corrections")]
 # Any number will do, as long as nothing else takes this PostgreSQL advisory lock.
 _PG_LOCK = 7_461_002
 
@@ -49,10 +52,15 @@ def ensure(engine: Engine) -> str:
             Base.metadata.create_all(connection)  # empty: the models are the newest schema
             command.stamp(settings, "head")
         else:
-            if "alembic_version" not in tables:
-                command.stamp(settings, BASELINE)  # made by create_all before migrations
+            if "alembic_version" not in tables:  # made by create_all: adopted at what it holds
+                command.stamp(settings, unversioned_revision(tables))
             command.upgrade(settings, "head")
         return revision(connection)
+
+
+def unversioned_revision(tables: set[str]) -> str:
+    """The revision of a database made by create_all (no version table), judged by its tables."""
+    return next((rev for rev, table in REVISION_TABLES if table in tables), BASELINE)
 
 
 @contextmanager

@@ -12,6 +12,7 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, insert, select, text
 
 from contest import schema
@@ -70,6 +71,24 @@ def test_a_database_made_before_migrations_is_adopted_with_its_rows(empty_url):
         assert connection.execute(select(Unit.name, Unit.headcount)).all() == [("市总工会机关", 80)]
         assert connection.execute(text("SELECT count(*) FROM alembic_version")).scalar() == 1
     engine.dispose()
+
+
+def test_a_database_made_by_create_all_without_a_version_is_adopted_at_its_revision(empty_url):
+    engine = make_engine(empty_url)
+    with engine.begin() as connection:  # as tools made databases: the models' tables, no version table
+        Base.metadata.create_all(connection)
+        connection.execute(insert(Unit).values(name="市总工会机关", headcount=80))
+    assert schema.ensure(engine) == schema.head()
+    assert _differences(engine) == []
+    with engine.connect() as connection:
+        assert connection.execute(select(Unit.name)).scalars().all() == ["市总工会机关"]
+    engine.dispose()
+
+
+def test_every_revision_that_creates_a_table_is_known_to_the_adoption():
+    newest_first = [rev.revision for rev in ScriptDirectory.from_config(schema.alembic_config(None)).walk_revisions()]
+    assert [rev for rev, _table in schema.REVISION_TABLES] == newest_first[:len(schema.REVISION_TABLES)]
+    assert newest_first[len(schema.REVISION_TABLES)] == schema.BASELINE
 
 
 def test_processes_starting_together_take_turns(empty_url):
