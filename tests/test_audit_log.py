@@ -6,7 +6,7 @@ import json
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
 from contest.cli import main
 from contest.models import Answer, AnswerLog, Attempt, Question
@@ -157,6 +157,18 @@ def test_verify_ranking_catches_a_changed_answer_and_a_board_out_of_order(app, c
     assert done.exit_code == 1 and f"答卷 {row.attempt_id}" in done.output and "答案与日志不符" in done.output
     row.answer = logged
     rt.session.commit()
+    assert runner.invoke(main, ["verify-ranking", str(cid)]).exit_code == 0
+
+    # The same answer written in another JSON form (no spaces) is still the same answer.
+    listed = rt.session.scalars(select(Answer).join(Attempt, Answer.attempt_id == Attempt.id)
+                                .where(Attempt.contest_id == cid)).all()
+    row = next(a for a in listed if isinstance(a.answer, list) and len(a.answer) > 1)
+    compact = json.dumps(row.answer, separators=(",", ":"))
+    as_json = "CAST(:text AS json)" if rt.session.get_bind().dialect.name == "postgresql" else ":text"
+    with app.extensions["jd.db"].engine.begin() as connection:
+        connection.execute(text(f"UPDATE answers SET answer = {as_json} WHERE id = :id"), {"text": compact, "id": row.id})
+        assert connection.execute(text("SELECT CAST(answer AS TEXT) FROM answers WHERE id = :id"),
+                                  {"id": row.id}).scalar() == compact
     assert runner.invoke(main, ["verify-ranking", str(cid)]).exit_code == 0
 
     # The published board (Redis, what the leaderboard shows) losing its leader is caught as well.

@@ -11,9 +11,10 @@ answers, not submits; they are checked against the attempt's own start and deadl
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import Text, cast, select
 
 from contest.clock import to_ms
 from contest.models import Answer, AnswerLog, Attempt, Entrant
@@ -51,11 +52,15 @@ def _ordered(standings: list[Standing]) -> list[tuple[int, float, int, int]]:
     return [_row(s) for s in sorted(standings, key=Standing.member)]
 
 
-def _logged_answers(rt: Runtime, cid: int, attempts: dict[int, Attempt], found: list[str]) -> tuple[dict, int]:
-    """(attempt id -> {question id: last answer logged in time}, log rows read)."""
-    last: dict[int, dict[int, object]] = {aid: {} for aid in attempts}
+def _logged_answers(rt: Runtime, cid: int, attempts: dict, found: list[str]) -> tuple[dict, int]:
+    """(attempt id -> {question id: JSON text of the last answer logged in time}, log rows read).
+
+    Answers stay JSON text until they are marked: only the last of each question is decoded, and
+    the record is compared as text (both are written from the same value by the answer path)."""
+    last: dict[int, dict[int, str]] = {aid: {} for aid in attempts}
+    limit_ms = {aid: to_ms(attempt.deadline) + GRACE_MS for aid, attempt in attempts.items()}
     rows = rt.session.execute(
-        select(AnswerLog.attempt_id, AnswerLog.entrant_id, AnswerLog.question_id, AnswerLog.answer,
+        select(AnswerLog.attempt_id, AnswerLog.entrant_id, AnswerLog.question_id, cast(AnswerLog.answer, Text),
                AnswerLog.received_at).where(AnswerLog.contest_id == cid).order_by(AnswerLog.id)
     ).all()
     for aid, entrant_id, qid, answer, received_at in rows:
@@ -64,18 +69,26 @@ def _logged_answers(rt: Runtime, cid: int, attempts: dict[int, Attempt], found: 
             continue  # an attempt still open, or not of this contest's record: not ranked
         if entrant_id != attempt.entrant_id:
             found.append(f"日志第 {aid} 号答卷的答案记在报名者 {entrant_id} 名下，答卷属于 {attempt.entrant_id}。")
-        elif to_ms(received_at) <= to_ms(attempt.deadline) + GRACE_MS:
+        elif to_ms(received_at) <= limit_ms[aid]:
             last[aid][qid] = answer
     return last, len(rows)
 
 
-def _check_attempt(attempt: Attempt, logged: dict[int, object], stored: dict[int, object],
+def _same_answers(logged: dict[int, str], stored: dict[int, str]) -> bool:
+    if logged == stored:
+        return True
+    # Texts may differ in form only (spacing, key order): compare the values.
+    return logged.keys() == stored.keys() and all(json.loads(logged[q]) == json.loads(stored[q]) for q in logged)
+
+
+def _check_attempt(attempt, logged: dict[int, str], stored: dict[int, str],
                    marked: scoring.MarkedPaper, found: list[str]) -> None:
     who = f"答卷 {attempt.id}（报名者 {attempt.entrant_id}）"
     if marked.score != attempt.score:
         found.append(f"{who}：由日志重算得分 {marked.score}，记录得分 {attempt.score}。")
-    if logged != stored:
-        changed = sorted(set(logged) ^ set(stored) | {q for q in logged if q in stored and logged[q] != stored[q]})
+    if not _same_answers(logged, stored):
+        changed = sorted(set(logged) ^ set(stored) | {
+            q for q in logged if q in stored and json.loads(logged[q]) != json.loads(stored[q])})
         found.append(f"{who}：记录的答案与日志不符（题目 {', '.join(map(str, changed))}）。")
     if attempt.finished_at > attempt.deadline or attempt.duration_ms != to_ms(attempt.finished_at) - to_ms(
             attempt.started_at):
@@ -95,20 +108,26 @@ def verify(rt: Runtime, cid: int) -> Verification:
     """Recompute every finished attempt and the ranking from the log; list what differs from the published."""
     session = rt.session
     contest = get_contest(session, cid)
-    attempts = {a.id: a for a in session.scalars(
-        select(Attempt).where(Attempt.contest_id == cid, Attempt.status == "finished").order_by(Attempt.id))}
+    # Rows, not Attempt objects: a city-sized contest has 88,843 of them.
+    columns = Attempt.__table__.c
+    attempts = {a.id: a for a in session.execute(
+        select(columns.id, columns.entrant_id, columns.paper_bank, columns.paper, columns.score, columns.duration_ms,
+               columns.started_at, columns.deadline, columns.finished_at)
+        .where(columns.contest_id == cid, columns.status == "finished").order_by(columns.id))}
     found: list[str] = []
     logged, log_rows = _logged_answers(rt, cid, attempts, found)
-    stored: dict[int, dict[int, object]] = {aid: {} for aid in attempts}
+    stored: dict[int, dict[int, str]] = {aid: {} for aid in attempts}
     for aid, qid, answer in session.execute(
-            select(Answer.attempt_id, Answer.question_id, Answer.answer).join(Attempt, Answer.attempt_id == Attempt.id)
+            select(Answer.attempt_id, Answer.question_id, cast(Answer.answer, Text))
+            .join(Attempt, Answer.attempt_id == Attempt.id)
             .where(Attempt.contest_id == cid, Attempt.status == "finished")):
         stored[aid][qid] = answer
 
     recomputed = []
     for attempt in attempts.values():
         bank = papers.BANKS.questions(session, attempt.paper_bank)
-        marked = scoring.mark_paper(attempt.paper, bank, logged[attempt.id], contest.partial_credit)
+        answers = {qid: json.loads(text) for qid, text in logged[attempt.id].items()}
+        marked = scoring.mark_paper(attempt.paper, bank, answers, contest.partial_credit)
         _check_attempt(attempt, logged[attempt.id], stored[attempt.id], marked, found)
         recomputed.append((attempt.entrant_id, marked.score, attempt.duration_ms, attempt.finished_at, attempt.id))
 
