@@ -103,7 +103,7 @@ def test_postgres_backend_killed_in_the_middle_of_a_write(app, client, rt):
     rt.session.close()
     assert rt.session.scalar(select(func.count()).select_from(Entrant)) == 0  # nothing half-written
 
-    rt.session.close()  # back to the pool: a connection killed under a session fails its rollback later
+    rt.session.close()  # back to the pool: killed under a live session, its rollback would fail when collected
 
     # Every connection of the pool dropped by the server (from a connection outside the pool):
     # the next request gets a fresh one.

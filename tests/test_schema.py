@@ -85,7 +85,7 @@ def test_a_database_made_by_create_all_without_a_version_is_adopted_at_its_revis
     engine.dispose()
 
 
-def test_every_revision_that_creates_a_table_is_known_to_the_adoption():
+def test_every_revision_after_the_baseline_names_its_table_for_the_adoption():
     newest_first = [rev.revision for rev in ScriptDirectory.from_config(schema.alembic_config(None)).walk_revisions()]
     assert [rev for rev, _table in schema.REVISION_TABLES] == newest_first[:len(schema.REVISION_TABLES)]
     assert newest_first[len(schema.REVISION_TABLES)] == schema.BASELINE
