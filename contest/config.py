@@ -51,6 +51,8 @@ def load(test_config: dict | None = None) -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         # How often the live channel may push per contest (seconds between pushes).
         "LIVE_PUSH_INTERVAL": float(os.environ.get("LIVE_PUSH_INTERVAL", "0.3")),
+        # How old the public leaderboard call's body may be (seconds, per process; 0: made every time).
+        "BOARD_CACHE_SECONDS": float(os.environ.get("BOARD_CACHE_SECONDS", "0.3")),
         "START_LIVE_PUSHER": True,
         "SOCKETIO_MESSAGE_QUEUE": os.environ.get("SOCKETIO_MESSAGE_QUEUE") or None,
         "SOCKETIO_ASYNC_MODE": os.environ.get("SOCKETIO_ASYNC_MODE") or "threading",

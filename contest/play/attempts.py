@@ -302,6 +302,7 @@ def _finish(rt: Runtime, aid: int) -> _Finished:
     session.commit()
 
     rank = rt.state.finish_attempt(contest.id, aid, standing)
+    ranking.PUBLIC_BOARDS.forget(contest.id)
     if rank is None:
         ranking.rebuild(rt, contest)
     saved = {qid: Saved(answer, *marked.marks.get(qid, (None, None))) for qid, answer in given.items()}

@@ -106,7 +106,7 @@ def leaderboard(cid: int):
     limit = request.args.get("limit", "10")
     if not limit.isdigit():
         raise BadInput("limit 应为正整数。", field="limit")
-    return jsonify(ranking.leaderboard(rt, contests.get_contest(rt.session, cid), int(limit)))
+    return jsonify(ranking.public_leaderboard(rt, cid, int(limit), current_app.config["BOARD_CACHE_SECONDS"]))
 
 
 @bp.get("/contests/<int:cid>/units/stats")
