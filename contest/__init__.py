@@ -12,6 +12,7 @@ from contest import config, embedded_redis, schema
 from contest.clock import Clock
 from contest.extensions import Database, make_redis
 from contest.state import State
+from contest.web.cookie_session import CookieSessions
 
 
 def _socket_origins(settings: dict) -> list[str] | None:
@@ -35,6 +36,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         template_folder=str(config.PROJECT_ROOT / "templates"),
     )
     app.config.update(settings)
+    app.session_interface = CookieSessions()
 
     db = Database()
     db.init(settings["DATABASE_URL"])

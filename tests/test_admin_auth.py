@@ -192,3 +192,14 @@ def test_a_session_ends_after_the_allowed_hours(app, client, clock):
     assert client.get("/admin/").status_code == 200
     clock.advance(2 * 3600)
     assert client.get("/admin/").status_code == 302
+
+
+def test_the_cookie_signer_is_made_once_per_app_and_still_signs_logins(app, client):
+    signer = app.session_interface.get_signing_serializer(app)
+    assert app.session_interface.get_signing_serializer(app) is signer
+    make_admin(app)
+    assert sign_in(client).status_code == 302
+    cookie = client.get_cookie("session")
+    assert signer.loads(cookie.value)  # the login's session, signed by that signer
+    client.set_cookie("session", cookie.value[:-2] + ("AA" if not cookie.value.endswith("AA") else "BB"))
+    assert client.get("/admin/").status_code == 302  # a tampered cookie is no session
