@@ -565,7 +565,8 @@ def main() -> None:
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--redis-url", default=None)
     parser.add_argument("--port", type=int, default=None,
-                        help="first server port (default: a free one); the ceiling uses port+10, nginx +100")
+                        help="first server port (default: a free one, below the range of outgoing connections); "
+                             "nginx on port+100, and with --port given the ceiling on port+10 (else on free ones)")
     parser.add_argument("--procs", type=int, default=1,
                         help="server processes (contest serve --workers N) behind deploy/nginx.conf; 1: no proxy")
     parser.add_argument("--ceiling-duration", type=float, default=15, help="seconds of the ceiling run (0: skip)")
@@ -574,14 +575,15 @@ def main() -> None:
                         help="give up when no answer is acknowledged for this many seconds while attempts are in play")
     args = parser.parse_args()
     args.minutes = args.minutes or DEFAULT_MINUTES * args.scale
-    if args.port is None:  # the servers on port.., the ceilings on port+10.., nginx on +100 and +110
-        args.port = free_base_port([o + i for o in (0, 10, 100, 110) for i in range(args.procs)])
+    port_given = args.port is not None
+    if not port_given:  # the servers on port.., nginx on +100 (the ceiling's are chosen when it starts)
+        args.port = free_base_port([o + i for o in (0, 100) for i in range(args.procs)])
     entrants, attempts = round(CITY_ENTRANTS * args.scale), round(CITY_ATTEMPTS * args.scale)
 
     plan = plan_day(entrants, attempts, CITY_UNITS, args.minutes * 60)
     stores = Stores(args.database_url, args.redis_url)
     server = proxy = None
-    ceilings = []
+    ceilings, ceiling = [], None
     try:
         app = stores.open()
         played = make_contest(app, units=CITY_UNITS)
@@ -600,18 +602,23 @@ def main() -> None:
         book_path, export_s = export(stores, played.contest_id)
         book = check_workbook(read_workbook(book_path), run, unit_names)
         if args.ceiling_duration:
-            ceilings, proxy = start_ceilings(stores, args.port + 10, args.procs)
-            top, top_cpu, top_own = asyncio.run(measure_ceiling(
-                proxy.port if proxy else ceilings[0].port, args.ceiling_connections, args.ceiling_duration,
-                lambda: sum(c.cpu() for c in ceilings) + (proxy.cpu() if proxy else 0.0)))
+            try:
+                # Ports free now, not at the start: the replay's own connections come and go meanwhile.
+                base = args.port + 10 if port_given else free_base_port([o + i for o in (0, 100)
+                                                                          for i in range(args.procs)])
+                ceilings, proxy = start_ceilings(stores, base, args.procs)
+                ceiling = asyncio.run(measure_ceiling(
+                    proxy.port if proxy else ceilings[0].port, args.ceiling_connections, args.ceiling_duration,
+                    lambda: sum(c.cpu() for c in ceilings) + (proxy.cpu() if proxy else 0.0)))
+            except Exception as error:  # the replay's figures are reported all the same
+                ceiling = f"{type(error).__name__}: {str(error)[:300]}"
     finally:
         for process in (proxy, server, *ceilings):
             if process:
                 process.stop()
         stores.close()
 
-    print_report(args, stores, plan, fig, (found, rows), book, book_path, export_s,
-                 (top, top_cpu, top_own) if args.ceiling_duration else None)
+    print_report(args, stores, plan, fig, (found, rows), book, book_path, export_s, ceiling)
 
 
 def unit_names_of(app, unit_ids: list[int]) -> list[str]:
@@ -695,7 +702,9 @@ def print_report(args, stores, plan, fig, sql, book, book_path, export_s, ceilin
         rows_out.append((f"{name} p50 / p95 / p99", f"{quantile(lat, .5) * 1000:.0f} / {quantile(lat, .95) * 1000:.0f} / "
                          f"{quantile(lat, .99) * 1000:.0f} ms", "p99 < 150 ms", mark(quantile(lat, .99) < 0.150)))
     rows_out.append(("push delay p50 / p99", f"{p50 or 0:.0f} / {p99 or 0:.0f} ms", "", ""))
-    if ceiling:
+    if isinstance(ceiling, str):
+        print(f"ceiling: not measured ({ceiling})")
+    elif ceiling:
         top, top_cpu, top_own = ceiling
         ceiling_rate = len(top.latencies) / args.ceiling_duration
         print(f"ceiling (bench/ceiling_app.py, {args.procs} process(es), {args.ceiling_connections} connections flat out, "

@@ -13,6 +13,7 @@ never as a hidden queue.
     .venv/bin/python bench/contest_load.py --database-url postgresql://postgres@127.0.0.1:5432/bench \\
         --redis-url redis://127.0.0.1:6379/0
     .venv/bin/python bench/contest_load.py --rate 0             # flat out
+    .venv/bin/python bench/contest_load.py --rate 0 --answers-only   # the answer call alone
     .venv/bin/python bench/contest_load.py --rate 500,600,700,800   # a sweep: the fastest rate with p99 < 100 ms
     .venv/bin/python bench/contest_load.py --procs 2            # contest serve --workers 2 behind nginx
 
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import os
 import random
 import time
@@ -67,6 +69,7 @@ class Run:
     acked: set[int] = field(default_factory=set)   # answer_key()s
     cpu: tuple[float, float] = (0.0, 0.0)   # server, generator CPU seconds over the window
     proxy_cpu: float = 0.0
+    answers_only: bool = False  # one attempt per worker, its answers changed over and over
 
     def measured(self, started: float, ended: float) -> bool:
         return self.window[0] <= started and ended <= self.window[1]
@@ -103,7 +106,9 @@ async def worker(run: Run, index: int, ramp: float) -> None:
                     await asyncio.sleep(1)
                     break
                 aid = paper["attempt_id"]
-                for question in paper["questions"]:
+                # --answers-only: the paper's questions again and again (the last answer counts).
+                questions = itertools.cycle(paper["questions"]) if run.answers_only else paper["questions"]
+                for question in questions:
                     if run.interval:
                         # Random (exponential) gaps, so that workers do not fall into step and
                         # start or submit all at once; on average they offer --rate together.
@@ -126,7 +131,8 @@ async def drive(args, rate: float, server: Server, played, proxy: Nginx | None =
     window = (now + args.warmup, now + args.warmup + args.duration)
     run = Run(port=proxy.port if proxy else server.port, contest_id=played.contest_id, unit_ids=played.unit_ids,
               interval=args.workers / rate if rate else 0.0, window=window, stop_at=window[1],
-              calls={kind: Calls(kind) for kind in ("enter", "start", "answer", "submit")})
+              calls={kind: Calls(kind) for kind in ("enter", "start", "answer", "submit")},
+              answers_only=args.answers_only)
     tasks = [asyncio.ensure_future(worker(run, i, ramp)) for i in range(args.workers)]
     await asyncio.sleep(max(0.0, window[0] - time.monotonic()))
     proxy_cpu = proxy.cpu() if proxy else 0.0
@@ -146,6 +152,9 @@ def main() -> None:
     parser.add_argument("--rate", default="1600",
                         help="answers/s offered by all workers; 0 = flat out; several (500,600,700) = a sweep")
     parser.add_argument("--duration", type=float, default=30, help="seconds measured")
+    parser.add_argument("--answers-only", action="store_true",
+                        help="the answer call alone: each worker starts one attempt and answers its questions "
+                             "again and again, no submit (where the mix's time goes; the target is the mix's)")
     parser.add_argument("--warmup", type=float, default=8, help="seconds before measuring (workers ramp up)")
     parser.add_argument("--server", default=None, help="gevent | eventlet | threading (contest serve; default: its own) | gunicorn (deploy/gunicorn.conf.py)")
     parser.add_argument("--database-url", default=None)
@@ -194,11 +203,13 @@ def main() -> None:
     for offered, run in zip(rates, runs, strict=True):
         print(f"contest_load: {args.workers} workers, offered {offered:.0f} answers/s" if offered else
               f"contest_load: {args.workers} workers, flat out", end="")
-        print(f", {args.duration:.0f} s measured; server={args.server or 'default'}, {kind}, {redis_kind}")
+        print(f", {args.duration:.0f} s measured; server={args.server or 'default'}, {kind}, {redis_kind}"
+              + ("; ANSWERS ONLY (one attempt each, no submit)" if args.answers_only else ""))
         print(table(list(run.calls.values()), args.duration))
         rate, p99 = _answers(run, args.duration)
         print(f"accepted answers/s: {rate:.0f}   answer p99: {p99:.1f} ms   "
-              f"target ≥1500/s & p99<100ms: {'MET' if rate >= 1500 and p99 < 100 else 'not met'}")
+              + ("(answers only: the target is the whole mix's)" if args.answers_only else
+                 f"target ≥1500/s & p99<100ms: {'MET' if rate >= 1500 and p99 < 100 else 'not met'}"))
         print(f"cpu over the window: server {run.cpu[0] / args.duration:.0%} of a core"
               + (f" ({args.procs} processes), nginx {run.proxy_cpu / args.duration:.0%}" if args.procs > 1 else "")
               + f", generator {run.cpu[1] / args.duration:.0%}")

@@ -34,6 +34,14 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
+def _outgoing_ports_from() -> int:
+    """The first port of the kernel's ephemeral range (Linux: 32768 unless set)."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
 def port_free(port: int) -> bool:
     with socket.socket() as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -44,8 +52,11 @@ def port_free(port: int) -> bool:
     return True
 
 
-def free_base_port(offsets: list[int], low: int = 20000, high: int = 60000) -> int:
-    """A port P such that P + each offset is free now (others run benchmarks on this machine too)."""
+def free_base_port(offsets: list[int], low: int = 10000) -> int:
+    """A port P such that P + each offset is free now (others run benchmarks on this machine too),
+    below the kernel's range for outgoing connections: a port in it, free when a replay began, was
+    taken by an outgoing connection before the ceiling's nginx could listen on it 90 minutes later."""
+    high = max(low + 1000, _outgoing_ports_from() - max(offsets) - 1)
     rng = random.Random()
     for _ in range(200):
         base = rng.randrange(low, high)
