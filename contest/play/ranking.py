@@ -166,8 +166,9 @@ class PublicBoards:
 
     def forget(self, cid: int | None = None) -> None:
         """Drop a contest's bodies (every contest's without `cid`)."""
-        for key in [key for key in self._bodies if cid is None or key[0] == cid]:
-            self._bodies.pop(key, None)
+        for key in list(self._bodies):  # a copy in one step: requests on threads may add meanwhile
+            if cid is None or key[0] == cid:
+                self._bodies.pop(key, None)
 
 
 PUBLIC_BOARDS = PublicBoards()
