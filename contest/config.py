@@ -34,6 +34,18 @@ def _origins(value: str | None) -> list[str] | None:
     return origins or None
 
 
+def _seconds(name: str, default: str) -> float:
+    """A duration setting from the environment: a typo stops the start with the setting named."""
+    raw = os.environ.get(name, default)
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{name} should be a number of seconds, not {raw!r}") from None
+    if not 0 <= value < float("inf"):
+        raise ValueError(f"{name} should be a number of seconds from 0 up, not {raw!r}")
+    return value
+
+
 def load(test_config: dict | None = None) -> dict:
     """The app's settings: environment first, then embedded defaults, then test overrides."""
     instance = Path(test_config["INSTANCE_PATH"]) if test_config and "INSTANCE_PATH" in test_config else instance_path()
@@ -50,9 +62,9 @@ def load(test_config: dict | None = None) -> dict:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         # How often the live channel may push per contest (seconds between pushes).
-        "LIVE_PUSH_INTERVAL": float(os.environ.get("LIVE_PUSH_INTERVAL", "0.3")),
+        "LIVE_PUSH_INTERVAL": _seconds("LIVE_PUSH_INTERVAL", "0.3"),
         # How old the public leaderboard call's body may be (seconds, per process; 0: made every time).
-        "BOARD_CACHE_SECONDS": float(os.environ.get("BOARD_CACHE_SECONDS", "0.3")),
+        "BOARD_CACHE_SECONDS": _seconds("BOARD_CACHE_SECONDS", "0.3"),
         "START_LIVE_PUSHER": True,
         "SOCKETIO_MESSAGE_QUEUE": os.environ.get("SOCKETIO_MESSAGE_QUEUE") or None,
         "SOCKETIO_ASYNC_MODE": os.environ.get("SOCKETIO_ASYNC_MODE") or "threading",
