@@ -22,12 +22,15 @@ report shows the lag and the achieved rate rather than hiding them. (In real tim
 city's busiest minute is 63 answers/s.) If no answer is acknowledged for `--stall` seconds
 the replay stops, and so does Ctrl-C; either way what was done is checked and reported.
 
-After the replay: every acknowledged answer is looked up in SQL; the staff workbook is
-exported with `contest export` and its totals (entrants, attempts, answers, participating
-units, each unit's participants and attempts) compared with what was acknowledged; then
-the ceiling (bench/ceiling_app.py, a minimal Flask endpoint with one Redis round trip, the
-same number of processes) is measured flat out, and the replay's peak answers/s is
-reported as a share of it.
+After the replay: every acknowledged answer is looked up in SQL; the same servers take the
+answer call alone flat out for `--capacity-duration` seconds (500 workers of a contest of
+their own, each changing the answers of one attempt); the staff workbook is exported with
+`contest export` and its totals (entrants, attempts, answers, participating units, each
+unit's participants and attempts) compared with what was acknowledged; then the ceiling
+(bench/ceiling_app.py, a minimal Flask endpoint with one Redis round trip, the same number
+of processes) is measured flat out in the same way. The answer call's flat-out rate is
+reported as a share of the ceiling's (issue 6's 60 %); the replay's peak is shown beside it,
+but that is what the day offers (about 600 answers/s), not what the servers can take.
 
     .venv/bin/python bench/city_replay.py --scale 0.1          # a tenth of the city, a tenth of the time
     .venv/bin/python bench/city_replay.py                       # the city: SQLite + embedded Redis, 1 process
@@ -70,6 +73,7 @@ from loadkit import (
     loopback_address,
     machine,
     make_contest,
+    measure_answers,
     measure_ceiling,
     start_ceilings,
     start_servers,
@@ -570,7 +574,10 @@ def main() -> None:
     parser.add_argument("--procs", type=int, default=1,
                         help="server processes (contest serve --workers N) behind deploy/nginx.conf; 1: no proxy")
     parser.add_argument("--ceiling-duration", type=float, default=15, help="seconds of the ceiling run (0: skip)")
-    parser.add_argument("--ceiling-connections", type=int, default=500)
+    parser.add_argument("--ceiling-connections", type=int, default=500,
+                        help="connections of the ceiling run and of the answer call's flat-out run")
+    parser.add_argument("--capacity-duration", type=float, default=15,
+                        help="seconds of the answer call's flat-out run after the replay, on the same servers (0: skip)")
     parser.add_argument("--stall", type=float, default=120,
                         help="give up when no answer is acknowledged for this many seconds while attempts are in play")
     args = parser.parse_args()
@@ -595,6 +602,17 @@ def main() -> None:
                                  lambda: server.cpu() + (proxy.cpu() if proxy else 0.0)))
         run = fig["run"]
         found, rows = answers_in_sql(app, played.contest_id, run.acked)
+        capacity = None
+        if args.capacity_duration:
+            # A contest of its own (the city's units, no new ones): the replay's SQL and workbook stay as played.
+            try:
+                flat_out = make_contest(app, units=0)
+                capacity = asyncio.run(measure_answers(
+                    proxy.port if proxy else server.port, flat_out.contest_id, played.unit_ids,
+                    args.ceiling_connections, args.capacity_duration,
+                    lambda: server.cpu() + (proxy.cpu() if proxy else 0.0)))
+            except Exception as error:  # the replay's figures are reported all the same
+                capacity = f"{type(error).__name__}: {str(error)[:300]}"
         server.stop()
         if proxy:
             proxy.stop()
@@ -618,7 +636,7 @@ def main() -> None:
                 process.stop()
         stores.close()
 
-    print_report(args, stores, plan, fig, (found, rows), book, book_path, export_s, ceiling)
+    print_report(args, stores, plan, fig, (found, rows), book, book_path, export_s, capacity, ceiling)
 
 
 def unit_names_of(app, unit_ids: list[int]) -> list[str]:
@@ -637,7 +655,7 @@ def mark(ok: bool) -> str:
     return "met" if ok else "NOT met"
 
 
-def print_report(args, stores, plan, fig, sql, book, book_path, export_s, ceiling) -> None:
+def print_report(args, stores, plan, fig, sql, book, book_path, export_s, capacity, ceiling) -> None:
     run, span = fig["run"], fig["span"]
     answers = run.calls["answer"]
     planned_s = args.minutes * 60
@@ -702,6 +720,21 @@ def print_report(args, stores, plan, fig, sql, book, book_path, export_s, ceilin
         rows_out.append((f"{name} p50 / p95 / p99", f"{quantile(lat, .5) * 1000:.0f} / {quantile(lat, .95) * 1000:.0f} / "
                          f"{quantile(lat, .99) * 1000:.0f} ms", "p99 < 150 ms", mark(quantile(lat, .99) < 0.150)))
     rows_out.append(("push delay p50 / p99", f"{p50 or 0:.0f} / {p99 or 0:.0f} ms", "", ""))
+    capacity_rate = None
+    if isinstance(capacity, str):
+        print(f"answer call flat out: not measured ({capacity})")
+    elif capacity:
+        flat, setup, flat_cpu, flat_own = capacity
+        capacity_rate = len(flat.latencies) / args.capacity_duration
+        print(f"the answer call alone flat out, after the replay on the same servers ({args.ceiling_connections} "
+              f"workers each changing the answers of one attempt, {args.capacity_duration:g} s; "
+              f"entries and starts before it failed: {sum(setup.errors.values())}):")
+        print(table([flat], args.capacity_duration))
+        print(f"  cpu: server{' + nginx' if args.procs > 1 else ''} {flat_cpu / args.capacity_duration:.0%} of a core, "
+              f"generator {flat_own / args.capacity_duration:.0%}")
+        lat = sorted(flat.latencies)
+        rows_out.append(("answer call alone, flat out", f"{capacity_rate:.0f}/s (p99 {quantile(lat, .99) * 1000:.0f} ms)",
+                         "", ""))
     if isinstance(ceiling, str):
         print(f"ceiling: not measured ({ceiling})")
     elif ceiling:
@@ -713,8 +746,12 @@ def print_report(args, stores, plan, fig, sql, book, book_path, export_s, ceilin
         print(f"  cpu: server{' + nginx' if args.procs > 1 else ''} {top_cpu / args.ceiling_duration:.0%} of a core, "
               f"generator {top_own / args.ceiling_duration:.0%}")
         rows_out.append(("ceiling answers/s", f"{ceiling_rate:.0f}", "", ""))
-        rows_out.append(("peak answers/s ÷ ceiling", f"{peak / ceiling_rate:.0%} (mean {mean / ceiling_rate:.0%})",
-                         "≥ 60 %", mark(peak / ceiling_rate >= 0.6)))
+        if capacity_rate is not None:
+            rows_out.append(("answer call flat out ÷ ceiling", f"{capacity_rate / ceiling_rate:.0%}", "≥ 60 %",
+                             mark(capacity_rate / ceiling_rate >= 0.6)))
+        # The replay's rate is what the day offers, not what the servers can take: shown, not judged.
+        rows_out.append(("the day's peak (10 s) ÷ ceiling", f"{peak / ceiling_rate:.0%} (mean {mean / ceiling_rate:.0%})",
+                         "", ""))
     print()
     print("| what | figure | target | met? |")
     print("|---|---|---|---|")

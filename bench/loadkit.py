@@ -7,6 +7,7 @@ count and time.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import os
 import random
@@ -399,6 +400,55 @@ async def measure_ceiling(port: int, connections: int, duration: float, server_c
     cpu, own = server_cpu() - cpu, cpu_seconds(os.getpid()) - own
     await asyncio.wait(tasks, timeout=15)
     return calls, cpu, own
+
+
+async def measure_answers(port: int, contest_id: int, unit_ids: list[int], connections: int, duration: float,
+                          server_cpu) -> tuple[Calls, Calls, float, float]:
+    """The project's answer call flat out, measured as measure_ceiling measures the minimal endpoint
+    (same connections, same warm-up, same window): each connection's worker enters and starts one
+    attempt, then changes its answers over and over for `duration` s (the last answer counts).
+
+    Returns the answers' Calls, the entries' and starts' Calls (before the window, errors only),
+    and the CPU seconds of the server(s) and of this process over the window.
+    """
+    ever = (0.0, float("inf"))
+    setup, calls = Calls("enter+start"), Calls("answer")
+
+    async def start(index: int) -> tuple[Http, str, dict] | None:
+        http = Http("127.0.0.1", port, loopback_address(index))
+        entered = await timed_call(setup, ever, http, "POST", f"/api/v1/contests/{contest_id}/entrants", (201,),
+                                   {"name": f"职工{index}", "phone": f"199{index:08d}",
+                                    "unit_id": unit_ids[index % len(unit_ids)]})
+        paper = entered and await timed_call(setup, ever, http, "POST", f"/api/v1/contests/{contest_id}/attempts",
+                                             (200, 201), token=entered["token"])
+        if not paper:
+            http.close()
+            return None
+        return http, entered["token"], paper
+
+    started = await asyncio.gather(*(start(i) for i in range(connections)))
+    now = time.monotonic()
+    window = (now + 2, now + 2 + duration)
+
+    async def hammer(index: int, http: Http, token: str, paper: dict) -> None:
+        rng = random.Random(index)
+        questions = itertools.cycle(paper["questions"])
+        try:
+            while time.monotonic() < window[1]:
+                question = next(questions)
+                await timed_call(calls, window, http, "PUT",
+                                 f"/api/v1/attempts/{paper['attempt_id']}/answers/{question['id']}", (200,),
+                                 {"answer": answer_for(question, rng)}, token)
+        finally:
+            http.close()
+
+    tasks = [asyncio.ensure_future(hammer(i, *one)) for i, one in enumerate(started) if one]
+    await asyncio.sleep(max(0.0, window[0] - time.monotonic()))
+    cpu, own = server_cpu(), cpu_seconds(os.getpid())
+    await asyncio.sleep(max(0.0, window[1] - time.monotonic()))
+    cpu, own = server_cpu() - cpu, cpu_seconds(os.getpid()) - own
+    await asyncio.wait(tasks, timeout=15)
+    return calls, setup, cpu, own
 
 
 def ms(sorted_values: list[float], q: float) -> str:
