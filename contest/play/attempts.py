@@ -53,8 +53,9 @@ _MARK_AND_CLOSE = _CLOSE_ATTEMPT.add_cte(
 def _lock_attempt(session: Session, aid: int) -> tuple[Attempt, int] | tuple[None, None]:
     """The attempt row and its entrant's unit, locked until commit: a row lock on PostgreSQL; on
     SQLite a no-op write first, so the transaction holds the writer lock before it reads (no
-    stale read, no upgrade). Its contest comes in the same statement (`attempt.contest` is then
-    found in the session, not fetched by one more round trip)."""
+    stale read, no upgrade). Its contest comes in the same statement and is set on the attempt
+    (`attempt.contest` is not fetched by one more round trip: the session's identity map holds
+    objects weakly, so a contest nobody holds was gone again by the time it was asked for)."""
     if session.get_bind().dialect.name == "sqlite":
         session.execute(_TOUCH_ATTEMPT, {"aid": aid})
     row = session.execute(
@@ -62,7 +63,11 @@ def _lock_attempt(session: Session, aid: int) -> tuple[Attempt, int] | tuple[Non
         .join(Contest, Contest.id == Attempt.contest_id)
         .where(Attempt.id == aid).with_for_update(of=Attempt).execution_options(populate_existing=True)
     ).one_or_none()
-    return (row[0], row[1]) if row else (None, None)
+    if row is None:
+        return None, None
+    attempt, unit_id, contest = row
+    set_committed_value(attempt, "contest", contest)
+    return attempt, unit_id
 
 
 def _meta(attempt: Attempt) -> dict:
