@@ -243,9 +243,8 @@ def _store_answer(rt: Runtime, caller: Caller, aid: int, qid: int, raw: object, 
     # Committed (with its audit-log row) before this returns, on a connection of its own. The
     # session gives its pooled connection back first: requests holding connections while they
     # wait on the writer, which needs one from the same pool, deadlocked the server under load.
-    if rt.session.in_transaction():  # usually not: the answer path reads nothing from SQL
-        rt.session.commit()
-    stored = answer_store.store(rt.session.get_bind(), {"aid": aid, "qid": qid, "answer": answer, "now": now,
+    # (Usually there is no session: the answer path reads nothing from SQL.)
+    stored = answer_store.store(rt.engine_apart(), {"aid": aid, "qid": qid, "answer": answer, "now": now,
                                                         "entrant": caller.entrant_id, "contest": meta["contest"]})
     if not stored:
         attempt = rt.session.get(Attempt, aid)
