@@ -13,7 +13,7 @@ from sqlalchemy import text
 from contest import create_app, embedded_redis
 from contest.clock import FrozenClock
 from contest.models import Base
-from contest.play import ranking
+from contest.play import contests, ranking
 from contest.runtime import Runtime
 
 
@@ -74,6 +74,7 @@ def _clean(request, clock):
     """Reset the clock and the kept board bodies before each test; empty every table and Redis after it."""
     clock.set(datetime.now(UTC).replace(microsecond=0))
     ranking.PUBLIC_BOARDS.forget()  # ids come again after the tables are emptied
+    contests.CONTESTS.forget()
     yield
     if "app" not in request.fixturenames:
         return

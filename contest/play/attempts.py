@@ -33,7 +33,7 @@ from contest.clock import contest_day, iso, to_ms
 from contest.errors import Conflict, Forbidden, NotFound, TooMany
 from contest.models import Answer, Attempt, Contest, Entrant
 from contest.play import answer_store, origins, papers, ranking, scoring, throttle
-from contest.play.contests import get_contest, status
+from contest.play.contests import contest_for_play, status
 from contest.play.entry import Caller
 from contest.runtime import Runtime
 from contest.state import Standing
@@ -137,7 +137,7 @@ def start(rt: Runtime, caller: Caller, cid: int, address: str | None = None,
     """
     if caller.contest_id != cid:
         raise Forbidden("此登录凭证不属于本竞赛。", code="wrong_contest")
-    contest = get_contest(rt.session, cid)
+    contest = contest_for_play(rt.session, cid)
     now = rt.clock.now()
     state = status(contest, now)
     if state == "upcoming":

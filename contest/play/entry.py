@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from contest.errors import BadInput, Forbidden, Unauthorized
 from contest.models import Entrant, EntrantToken, RosterEntry, Unit
 from contest.play import origins
-from contest.play.contests import get_contest, status
+from contest.play.contests import contest_for_play, status
 from contest.runtime import Runtime
 
 PHONE = re.compile(r"^1\d{10}$")
@@ -56,7 +56,7 @@ def enter(rt: Runtime, cid: int, name: object, phone: object, unit_id: object,
     `address` and `device_id` (the optional X-Device-Id header) are recorded with each entry
     for the workbook's fairness flags.
     """
-    contest = get_contest(rt.session, cid)
+    contest = contest_for_play(rt.session, cid)
     if status(contest, rt.clock.now()) == "closed":
         raise Forbidden("本次竞赛已结束。", code="contest_closed")
     name, phone = _clean_name(name), _clean_phone(phone)

@@ -35,7 +35,7 @@ def register(socketio: SocketIO) -> None:
             return {"error": "invalid", "message": "请指定竞赛。"}
         rt = runtime.current()
         try:
-            contest = contests.get_contest(rt.session, cid)
+            contest = contests.contest_for_play(rt.session, cid)
             board = ranking.leaderboard(rt, contest, 10)
             stats = ranking.live_stats(rt, contest)
         except ContestError as error:
@@ -60,7 +60,7 @@ def push_once(app: Flask) -> list[int]:
         try:
             for cid in rt.state.live.take(app.config["LIVE_PUSH_INTERVAL"]):
                 try:
-                    contest = contests.get_contest(rt.session, cid)
+                    contest = contests.contest_for_play(rt.session, cid)
                 except ContestError:
                     continue
                 room = contest_room(cid)

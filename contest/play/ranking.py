@@ -180,7 +180,7 @@ def public_leaderboard(rt: Runtime, cid: int, limit: int, max_age_s: float) -> d
     now_s = rt.clock.now().timestamp()
     body = PUBLIC_BOARDS.get(cid, limit, now_s, max_age_s)
     if body is None:
-        body = leaderboard(rt, contests.get_contest(rt.session, cid), limit)
+        body = leaderboard(rt, contests.contest_for_play(rt.session, cid), limit)
         PUBLIC_BOARDS.put(cid, limit, now_s, body)
     return body
 

@@ -43,13 +43,13 @@ def list_contests():
 @bp.get("/contests/<int:cid>")
 def show_contest(cid: int):
     rt = runtime.current()
-    return jsonify(contests.summary(contests.get_contest(rt.session, cid), rt.clock.now()))
+    return jsonify(contests.summary(contests.contest_for_play(rt.session, cid), rt.clock.now()))
 
 
 @bp.get("/contests/<int:cid>/units")
 def list_units(cid: int):
     rt = runtime.current()
-    contests.get_contest(rt.session, cid)
+    contests.contest_for_play(rt.session, cid)
     rows = rt.session.execute(select(Unit.id, Unit.name).order_by(Unit.name))
     return jsonify([{"id": row.id, "name": row.name} for row in rows])
 
@@ -112,4 +112,4 @@ def leaderboard(cid: int):
 @bp.get("/contests/<int:cid>/units/stats")
 def units_stats(cid: int):
     rt = runtime.current()
-    return jsonify(ranking.unit_stats(rt, contests.get_contest(rt.session, cid)))
+    return jsonify(ranking.unit_stats(rt, contests.contest_for_play(rt.session, cid)))
