@@ -39,7 +39,10 @@ def make_engine(url: str) -> Engine:
         # A pool as large as the requests that hold a connection across a Redis wait at 500
         # workers: with SQLAlchemy's default (5 + 10 overflow) requests queued for connections
         # and overflow ones were opened and closed per request (answer p99 1.4 s → 0.65 s).
-        pooled = {"pool_size": 40, "max_overflow": 40} if _is_file(url) else {}
+        pooled = {}
+        if _is_file(url):
+            pooled = {"pool_size": _count_setting("DATABASE_POOL_SIZE", 40),
+                      "max_overflow": _count_setting("DATABASE_MAX_OVERFLOW", 40)}
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **pooled)
 
         @event.listens_for(engine, "connect")

@@ -1,4 +1,5 @@
-"""The PostgreSQL pool of each server process follows DATABASE_POOL_SIZE / DATABASE_MAX_OVERFLOW."""
+"""The pool of each server process follows DATABASE_POOL_SIZE / DATABASE_MAX_OVERFLOW (PostgreSQL, and
+SQLite in a file)."""
 
 from __future__ import annotations
 
@@ -23,3 +24,12 @@ def test_a_pool_size_that_is_no_number_is_named(monkeypatch):
     monkeypatch.setenv("DATABASE_POOL_SIZE", "many")
     with pytest.raises(ValueError, match="DATABASE_POOL_SIZE must be a whole number of connections, not 'many'"):
         make_engine(URL)
+
+
+def test_the_sqlite_file_pool_follows_the_settings(monkeypatch, tmp_path):
+    url = f"sqlite:///{tmp_path / 'pool.sqlite3'}"
+    assert (make_engine(url).pool.size(), make_engine(url).pool._max_overflow) == (40, 40)
+    monkeypatch.setenv("DATABASE_POOL_SIZE", "5")
+    monkeypatch.setenv("DATABASE_MAX_OVERFLOW", "10")
+    engine = make_engine(url)
+    assert (engine.pool.size(), engine.pool._max_overflow) == (5, 10)

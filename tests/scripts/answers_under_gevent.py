@@ -10,8 +10,13 @@ from gevent import monkey
 
 monkey.patch_all()
 
+import os  # noqa: E402
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
+
+# The pool SQLAlchemy gives by default (5 + 10): the server's own (40 + 40) is larger than the
+# Redis pool (64) that lets requests through to SQL, so the wait below could never run it dry.
+os.environ["DATABASE_POOL_SIZE"], os.environ["DATABASE_MAX_OVERFLOW"] = "5", "10"
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
