@@ -1,4 +1,5 @@
-"""Creating and describing contests (the organizer's side of a timed contest)."""
+"""Creating and describing contests (the organizer's side of a timed contest), and the per-process
+copy of each that the participants' calls read (ContestCache)."""
 
 from __future__ import annotations
 
