@@ -28,7 +28,8 @@ def test_a_pool_size_that_is_no_number_is_named(monkeypatch):
 
 def test_the_sqlite_file_pool_follows_the_settings(monkeypatch, tmp_path):
     url = f"sqlite:///{tmp_path / 'pool.sqlite3'}"
-    assert (make_engine(url).pool.size(), make_engine(url).pool._max_overflow) == (40, 40)
+    default = make_engine(url)
+    assert (default.pool.size(), default.pool._max_overflow) == (40, 40)
     monkeypatch.setenv("DATABASE_POOL_SIZE", "5")
     monkeypatch.setenv("DATABASE_MAX_OVERFLOW", "10")
     engine = make_engine(url)

@@ -55,6 +55,22 @@ def test_an_organizers_change_in_this_process_is_seen_at_once(app, client, rt):
     assert (reply.status_code, reply.get_json()["error"]) == (403, "contest_closed")
 
 
+def test_a_copy_kept_between_the_change_and_its_commit_is_forgotten_at_the_commit(app, client, rt):
+    contest = make_contest(rt, make_bank(rt.session))
+    cid, unit_id = contest.id, make_units(rt.session)[0].id
+    worker = _enter(client, cid, unit_id, "13900000001")
+    closed_at = rt.clock.now() - timedelta(minutes=1)
+    rt.session.close()
+
+    with Session(app.extensions["jd.db"].engine) as organizer:
+        organizer.get(Contest, cid).ends_at = closed_at
+        organizer.flush()  # written, not yet committed: a request now reads and keeps the old row
+        assert client.get(f"/api/v1/contests/{cid}").get_json()["status"] == "open"
+        organizer.commit()
+    reply = _start(client, cid, worker)
+    assert (reply.status_code, reply.get_json()["error"]) == (403, "contest_closed")
+
+
 def test_a_change_made_elsewhere_is_seen_once_the_copy_expires(app, client, rt, monkeypatch):
     contest = make_contest(rt, make_bank(rt.session))
     cid, unit_id = contest.id, make_units(rt.session)[0].id

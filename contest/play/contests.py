@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import event, inspect, select
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm import Session, make_transient_to_detached, object_session
 
 from contest.clock import iso
 from contest.errors import BadInput, NotFound
@@ -105,11 +105,12 @@ _COLUMNS = [column.key for column in inspect(Contest).column_attrs]
 class ContestCache:
     """Per-process copies of contests for the participants' calls (entry, start, the boards, the
     live channel): one SQL read per contest and process every CACHE_SECONDS, where each call read
-    the contest (5–7 % of a server's samples on PostgreSQL in the city replay, and a round trip).
+    the contest (a round trip; py-spy put the read at 5–7 % of a server's samples on PostgreSQL in
+    a city replay, bench/call_cost.py at 1.3 % of a whole attempt's Python calls).
 
-    A change written through the ORM in this process is seen at once (the mapper events below);
-    another process's within CACHE_SECONDS, as if its request had been that much earlier. The
-    organizers' pages read the contest itself (get_contest).
+    A change written through the ORM in this process is seen at once (the events below); another
+    process's within CACHE_SECONDS, as if its request had been that much earlier. The organizers'
+    pages read the contest itself (get_contest).
     """
 
     def __init__(self) -> None:
@@ -144,10 +145,28 @@ class ContestCache:
 CONTESTS = ContestCache()
 
 
+_CHANGED = "jd.changed_contests"
+
+
 @event.listens_for(Contest, "after_update")
 @event.listens_for(Contest, "after_delete")
 def _changed(_mapper, _connection, target: Contest) -> None:
     CONTESTS.forget(target.id)
+    # Again once committed: between the flush and the commit another request may keep the old row.
+    session = object_session(target)
+    if session is not None:
+        session.info.setdefault(_CHANGED, set()).add(target.id)
+
+
+@event.listens_for(Session, "after_commit")
+def _committed(session: Session) -> None:
+    for cid in session.info.pop(_CHANGED, ()):
+        CONTESTS.forget(cid)
+
+
+@event.listens_for(Session, "after_rollback")
+def _rolled_back(session: Session) -> None:
+    session.info.pop(_CHANGED, None)
 
 
 def contest_for_play(session: Session, cid: int) -> Contest:
