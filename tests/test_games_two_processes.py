@@ -117,5 +117,14 @@ def test_a_listener_hears_batches_again_after_its_connection_drops(rt, stores):
     rt.state.redis.client_kill_filter(_type="pubsub")  # as a Redis restart would cut it
     assert not subscribed()
     _wait(subscribed, "the listener did not subscribe again")
-    rt.state.games.publish_each("game_you", [("game:1:p:2", {"rank": 3})])
-    assert heard.get(timeout=5) == ("game_you", [("game:1:p:2", {"rank": 3})])
+    # A batch published while the listener is still settling its new connection may be lost,
+    # as any pub/sub frame in an outage is (redis-py can resubscribe inside its own retry and
+    # then give that connection up); the promise is that batches are heard again.
+    deadline = time.monotonic() + 10
+    while True:
+        rt.state.games.publish_each("game_you", [("game:1:p:2", {"rank": 3})])
+        try:
+            assert heard.get(timeout=0.5) == ("game_you", [("game:1:p:2", {"rank": 3})])
+            break
+        except queue.Empty:
+            assert time.monotonic() < deadline, "the listener did not hear batches again"
