@@ -573,6 +573,8 @@ def main() -> None:
                              "nginx on port+100, and with --port given the ceiling on port+10 (else on free ones)")
     parser.add_argument("--procs", type=int, default=1,
                         help="server processes (contest serve --workers N) behind deploy/nginx.conf; 1: no proxy")
+    parser.add_argument("--live-procs", type=int, default=0,
+                        help="more processes, behind the same nginx, serving the live channel (/socket.io/) alone")
     parser.add_argument("--ceiling-duration", type=float, default=15, help="seconds of the ceiling run (0: skip)")
     parser.add_argument("--ceiling-connections", type=int, default=500,
                         help="connections of the ceiling run and of the answer call's flat-out run")
@@ -584,7 +586,7 @@ def main() -> None:
     args.minutes = args.minutes or DEFAULT_MINUTES * args.scale
     port_given = args.port is not None
     if not port_given:  # the servers on port.., nginx on +100 (the ceiling's are chosen when it starts)
-        args.port = free_base_port([o + i for o in (0, 100) for i in range(args.procs)])
+        args.port = free_base_port([o + i for o in (0, 100) for i in range(args.procs + args.live_procs)])
     entrants, attempts = round(CITY_ENTRANTS * args.scale), round(CITY_ATTEMPTS * args.scale)
 
     plan = plan_day(entrants, attempts, CITY_UNITS, args.minutes * 60)
@@ -595,7 +597,7 @@ def main() -> None:
         app = stores.open()
         played = make_contest(app, units=CITY_UNITS)
         unit_names = unit_names_of(app, played.unit_ids)
-        server, proxy = start_servers(stores, args.port, args.procs, args.server)
+        server, proxy = start_servers(stores, args.port, args.procs, args.server, args.live_procs)
         print(f"city_replay: {entrants} entrants, {attempts} attempts over {args.minutes:g} min; "
               f"{args.watchers} watchers joining…", file=sys.stderr, flush=True)
         fig = asyncio.run(replay(args, proxy.port if proxy else server.port, played, plan,
@@ -664,7 +666,8 @@ def print_report(args, stores, plan, fig, sql, book, book_path, export_s, capaci
     attempts = sum(len(e.arrivals) for e in plan)
     print(f"city_replay: {len(plan)} entrants, {attempts} attempts × 10 questions, {CITY_UNITS} units; "
           f"day {DAY_START_H:02.0f}:00–{DAY_END_H:02.0f}:00 compressed into {args.minutes:g} min; "
-          f"{args.watchers} live watchers; {args.procs} process(es), server={args.server or 'default'}, "
+          f"{args.watchers} live watchers; {args.procs} process(es)"
+          f"{f' + {args.live_procs} for the live channel' if args.live_procs else ''}, server={args.server or 'default'}, "
           f"{kind}, {redis_kind}")
     print(f"machine: {machine()}")
     print(table(list(run.calls.values()), span))
@@ -685,7 +688,7 @@ def print_report(args, stores, plan, fig, sql, book, book_path, export_s, capaci
           f"push delay (participant's submit answered → watcher's board counts them) over {delays.total} deliveries: "
           f"p50 {p50 or 0:.0f} ms, p99 {p99 or 0:.0f} ms; watchers short of the final count: {fig['behind']}")
     server_cpu, own_cpu = fig["cpu"]
-    print(f"cpu over the replay: server{' + nginx' if args.procs > 1 else ''} {server_cpu / span:.0%} of a core, "
+    print(f"cpu over the replay: server{' + nginx' if args.procs + args.live_procs > 1 else ''} {server_cpu / span:.0%} of a core, "
           f"generator's phones {own_cpu / span:.0%}, watchers {fig['watch_cpu'] / span:.0%}")
     found, rows = sql
     lost = len(run.acked) - found

@@ -213,12 +213,12 @@ class Server:
 
 
 class Nginx:
-    """Debian's nginx with deploy/nginx.conf, its upstream pointed at `ports`."""
+    """Debian's nginx with deploy/nginx.conf: pages and API to `ports`, /socket.io/ to `live_ports` (else `ports`)."""
 
-    def __init__(self, stores: Stores, listen: int, ports: list[int]) -> None:
+    def __init__(self, stores: Stores, listen: int, ports: list[int], live_ports: list[int] | None = None) -> None:
         conf = (PROJECT / "deploy" / "nginx.conf").read_text()
-        upstream = "".join(f"        server 127.0.0.1:{p};\n" for p in ports)
-        conf = conf.replace("        server 127.0.0.1:5001;\n        server 127.0.0.1:5002;\n", upstream)
+        conf = conf.replace("        server 127.0.0.1:5001;\n        server 127.0.0.1:5002;\n", _servers(ports))
+        conf = conf.replace("        server 127.0.0.1:5003;\n", _servers(live_ports or ports))
         conf = conf.replace("listen 8080", f"listen 127.0.0.1:{listen}")
         self.dir = stores.instance / f"nginx-{listen}"
         self.dir.mkdir()
@@ -250,8 +250,15 @@ class Nginx:
             self.process.wait(10)
 
 
-def start_servers(stores: Stores, port: int, procs: int, mode: str | None) -> tuple[Server, Nginx | None]:
+def _servers(ports: list[int]) -> str:
+    return "".join(f"        server 127.0.0.1:{p};\n" for p in ports)
+
+
+def start_servers(stores: Stores, port: int, procs: int, mode: str | None,
+                  live: int = 0) -> tuple[Server, Nginx | None]:
     """`contest serve` on `port`; with procs > 1, `--workers N` on port.. behind deploy/nginx.conf on port+100.
+
+    live: that many more processes, after the `procs`, to which nginx sends the live channel alone.
 
     mode "gunicorn": one gunicorn with deploy/gunicorn.conf.py (a gevent worker) instead of `contest serve`.
     """
@@ -261,14 +268,15 @@ def start_servers(stores: Stores, port: int, procs: int, mode: str | None) -> tu
         return Server(stores, port, None, command=[
             sys.executable, "-m", "gunicorn", "-c", str(PROJECT / "deploy" / "gunicorn.conf.py"),
             "-b", f"127.0.0.1:{port}", "contest.wsgi:app"]).start(), None
-    if procs <= 1:
+    if procs <= 1 and not live:
         return Server(stores, port, mode).start(), None
     server = Server(stores, port, mode, {"PROXY_COUNT": "1"},
                     command=[sys.executable, "-m", "contest.cli", "serve", "--port", str(port),
-                             "--workers", str(procs)]).start()
-    for extra in range(1, procs):
+                             "--workers", str(procs + live)]).start()
+    for extra in range(1, procs + live):
         Server(stores, port + extra, None).wait_ready(server.process)
-    return server, Nginx(stores, port + 100, [port + i for i in range(procs)]).start()
+    return server, Nginx(stores, port + 100, [port + i for i in range(procs)],
+                         [port + procs + i for i in range(live)]).start()
 
 
 def start_ceilings(stores: Stores, port: int, procs: int) -> tuple[list[Server], Nginx | None]:

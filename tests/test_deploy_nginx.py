@@ -1,4 +1,5 @@
-"""deploy/nginx.conf in front of `contest serve --workers 2`, with Debian's nginx."""
+"""deploy/nginx.conf in front of `contest serve --workers 3`, with Debian's nginx: two processes for the pages
+and the API, one for the live channel."""
 
 from __future__ import annotations
 
@@ -29,16 +30,29 @@ from tests.server_process import free_port
 DEPLOY = Path(__file__).resolve().parent.parent / "deploy" / "nginx.conf"
 
 
-def _two_free_ports() -> int:
+def _three_free_ports() -> int:
     for _ in range(50):
         base = free_port()
-        with socket.socket() as probe:
+        with socket.socket() as one, socket.socket() as two:
             try:
-                probe.bind(("127.0.0.1", base + 1))
+                one.bind(("127.0.0.1", base + 1))
+                two.bind(("127.0.0.1", base + 2))
                 return base
             except OSError:
                 continue
-    raise RuntimeError("no two consecutive free ports")
+    raise RuntimeError("no three consecutive free ports")
+
+
+def _connections_to(port: int) -> int:
+    """Established TCP connections to a local port, from /proc (nginx's to a server process)."""
+    count = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as rows:
+            for row in list(rows)[1:]:
+                local, state = row.split()[1], row.split()[3]
+                if int(local.rsplit(":", 1)[1], 16) == port and state == "01":
+                    count += 1
+    return count
 
 
 def _wait_for(url: str, process: subprocess.Popen, log: Path, timeout: float = 30) -> None:
@@ -61,25 +75,29 @@ def behind_nginx(app, rt, stores, tmp_path):
         pytest.skip("nginx is not installed (apt-get install nginx-light)")
     contest = make_contest(rt, make_bank(rt.session))
     unit = make_units(rt.session)[0]
-    base, proxy_port = _two_free_ports(), free_port()
-    conf = DEPLOY.read_text().replace("127.0.0.1:5001", f"127.0.0.1:{base}")
-    conf = conf.replace("127.0.0.1:5002", f"127.0.0.1:{base + 1}").replace("listen 8080", f"listen 127.0.0.1:{proxy_port}")
+    base, proxy_port = _three_free_ports(), free_port()
+    conf = DEPLOY.read_text()
+    for i, sample in enumerate(("127.0.0.1:5001", "127.0.0.1:5002", "127.0.0.1:5003")):
+        assert sample in conf
+        conf = conf.replace(sample, f"127.0.0.1:{base + i}")
+    conf = conf.replace("listen 8080", f"listen 127.0.0.1:{proxy_port}")
     (tmp_path / "nginx.conf").write_text(conf)
     env = {**os.environ, "CONTEST_INSTANCE": str(tmp_path), "DATABASE_URL": stores["database_url"],
            "REDIS_URL": stores["redis_url"], "LIVE_PUSH_INTERVAL": "0.1", "PROXY_COUNT": "1"}
     log = tmp_path / "serve.log"
     with open(log, "ab") as out:
-        servers = subprocess.Popen([sys.executable, "-m", "contest.cli", "serve", "--workers", "2", "--port", str(base)],
+        servers = subprocess.Popen([sys.executable, "-m", "contest.cli", "serve", "--workers", "3", "--port", str(base)],
                                    env=env, stdout=out, stderr=subprocess.STDOUT)
     proxy = None
     try:
         _wait_for(f"http://127.0.0.1:{base}/api/v1/contests", servers, log)
         _wait_for(f"http://127.0.0.1:{base + 1}/api/v1/contests", servers, log)
+        _wait_for(f"http://127.0.0.1:{base + 2}/api/v1/contests", servers, log)
         proxy = subprocess.Popen([nginx, "-c", str(tmp_path / "nginx.conf"), "-p", str(tmp_path),
                                   "-g", f"daemon off; pid {tmp_path}/nginx.pid; error_log {tmp_path}/nginx.log;"],
                                  stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
         _wait_for(f"http://127.0.0.1:{proxy_port}/api/v1/contests", proxy, tmp_path / "nginx.log")
-        yield f"http://127.0.0.1:{proxy_port}", contest.id, unit.id
+        yield f"http://127.0.0.1:{proxy_port}", contest.id, unit.id, base + 2
     finally:
         for process in (proxy, servers):
             if process is not None and process.poll() is None:
@@ -88,7 +106,7 @@ def behind_nginx(app, rt, stores, tmp_path):
 
 
 def test_a_worker_plays_and_a_board_moves_through_nginx(behind_nginx, rt):
-    url, cid, unit_id = behind_nginx
+    url, cid, unit_id, live_port = behind_nginx
     frames: queue.Queue = queue.Queue()
     board = socketio.Client(reconnection=False)
     board.on("leaderboard", frames.put, namespace="/live")
@@ -106,6 +124,9 @@ def test_a_worker_plays_and_a_board_moves_through_nginx(behind_nginx, rt):
         latest = next_board_with_entries(frames)
         assert latest["entries"][0]["name"] == "钱*" and latest["entries"][0]["score"] == result["score"]
         assert board.transport() == "websocket"
+        # The live channel went to the third process, which nginx gives nothing else: the pages'
+        # and the API's calls above went to the first two.
+        assert _connections_to(live_port) >= 1
     finally:
         board.disconnect()
     rt.session.rollback()
