@@ -12,6 +12,7 @@ from contest import config, embedded_redis, schema
 from contest.clock import Clock
 from contest.extensions import Database, make_redis
 from contest.state import State
+from contest.web import socket_deflate
 from contest.web.cookie_session import CookieSessions
 
 
@@ -54,6 +55,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     # False turns it off (Flask-SocketIO's test client cannot work through a queue).
     queue = settings["SOCKETIO_MESSAGE_QUEUE"]
     extra = {} if queue is False else {"client_manager": python_socketio.RedisManager(queue or redis_url)}
+    socket_deflate.install()
     # One SocketIO per app (not a module global), so the CLI and tests can make apps freely.
     socketio = SocketIO(
         app,
