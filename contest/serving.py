@@ -41,6 +41,7 @@ def serve_many(server: str, host: str, port: int, workers: int) -> None:
     env = dict(os.environ)
     if not env.get("REDIS_URL"):  # start the embedded Redis once, here, for every worker
         env["REDIS_URL"] = embedded_redis.ensure_server(config.instance_path())
+    env.update(pool_shares(env, workers))
     children = [
         subprocess.Popen([sys.executable, "-m", "contest.cli", "serve", "--server", server, "--host", host,
                           "--port", str(port + i)], env=env)
@@ -62,6 +63,23 @@ def serve_many(server: str, host: str, port: int, workers: int) -> None:
     stop()
     for child in children:
         child.wait()
+
+
+POSTGRES_CONNECTIONS_PER_HOST = 90  # PostgreSQL allows 100 by default: room left for psql and the CLI
+
+
+def pool_shares(env: dict[str, str], workers: int) -> dict[str, str]:
+    """Each process's database pool when several share one PostgreSQL and the pool is not set.
+
+    Each process keeps its pool and may open as many again at a peak (contest/extensions.py): at
+    the default 20 + 20, three processes asked for 120 connections at a replay's lunch peak and
+    PostgreSQL refused the last ones ("too many clients"). Together they stay within 90 here.
+    """
+    url = env.get("DATABASE_URL") or ""
+    if not url.startswith("postgresql") or env.get("DATABASE_POOL_SIZE") or env.get("DATABASE_MAX_OVERFLOW"):
+        return {}
+    share = str(max(2, POSTGRES_CONNECTIONS_PER_HOST // (2 * workers)))
+    return {"DATABASE_POOL_SIZE": share, "DATABASE_MAX_OVERFLOW": share}
 
 
 def serve(server: str, host: str, port: int) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from contest import serving
 from contest.extensions import make_engine
 
 URL = "postgresql://postgres@127.0.0.1:5432/test"  # the engine connects lazily: nothing is opened here
@@ -34,3 +35,18 @@ def test_the_sqlite_file_pool_follows_the_settings(monkeypatch, tmp_path):
     monkeypatch.setenv("DATABASE_MAX_OVERFLOW", "10")
     engine = make_engine(url)
     assert (engine.pool.size(), engine.pool._max_overflow) == (5, 10)
+
+
+@pytest.mark.parametrize("workers", [1, 2, 3, 4, 8])
+def test_processes_on_one_postgresql_share_its_connections(workers):
+    shares = serving.pool_shares({"DATABASE_URL": URL}, workers)
+    at_peak = workers * (int(shares["DATABASE_POOL_SIZE"]) + int(shares["DATABASE_MAX_OVERFLOW"]))
+    assert at_peak <= serving.POSTGRES_CONNECTIONS_PER_HOST < 100  # PostgreSQL's default max_connections
+    assert int(shares["DATABASE_POOL_SIZE"]) >= 5
+
+
+def test_a_pool_that_is_set_or_sqlite_is_left_alone():
+    assert serving.pool_shares({"DATABASE_URL": URL, "DATABASE_POOL_SIZE": "30"}, 3) == {}
+    assert serving.pool_shares({"DATABASE_URL": URL, "DATABASE_MAX_OVERFLOW": "0"}, 3) == {}
+    assert serving.pool_shares({"DATABASE_URL": "sqlite:///x.sqlite3"}, 3) == {}
+    assert serving.pool_shares({}, 3) == {}
