@@ -63,6 +63,8 @@ def load(test_config: dict | None = None) -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         # How often the live channel may push per contest (seconds between pushes).
         "LIVE_PUSH_INTERVAL": _seconds("LIVE_PUSH_INTERVAL", "0.3"),
+        # ... and its stats frame (counters and unit standings, a big screen's slower parts).
+        "LIVE_STATS_INTERVAL": _seconds("LIVE_STATS_INTERVAL", "1.0"),
         # How old the public leaderboard call's body may be (seconds, per process; 0: made every time).
         "BOARD_CACHE_SECONDS": _seconds("BOARD_CACHE_SECONDS", "0.3"),
         "START_LIVE_PUSHER": True,

@@ -7,7 +7,7 @@ import pytest
 from contest import config
 
 
-@pytest.mark.parametrize("name", ["LIVE_PUSH_INTERVAL", "BOARD_CACHE_SECONDS"])
+@pytest.mark.parametrize("name", ["LIVE_PUSH_INTERVAL", "LIVE_STATS_INTERVAL", "BOARD_CACHE_SECONDS"])
 @pytest.mark.parametrize("raw", ["abc", "-1", "nan"])
 def test_a_malformed_duration_names_its_setting(monkeypatch, tmp_path, name, raw):
     monkeypatch.setenv(name, raw)

@@ -80,7 +80,7 @@ def test_a_corrected_key_rescores_finished_attempts_and_the_board(rt, client, pl
     marks = dict(rt.session.execute(select(Answer.attempt_id, Answer.is_correct).where(Answer.question_id == first)).all())
     assert marks[people["赵一"]["aid"]] is False and marks[people["钱二"]["aid"]] is True
     assert _board(client, cid) == [("钱*", 3.0), ("赵*", 2.0)]
-    assert cid in rt.state.live.take()  # the big screens are pushed the new board
+    assert cid in rt.state.live.take()[0]  # the big screens are pushed the new board
     assert audit.verify(rt, cid).ok  # the audit log, recomputed with the new key, agrees with record and board
 
     # The open attempt is marked with the new key when it is submitted, and its review shows it.

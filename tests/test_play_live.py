@@ -92,11 +92,37 @@ def test_a_contest_is_pushed_once_per_interval_by_all_processes_together(app):
     mine = app.extensions["jd.state"].live
     other = LiveQueue(app.extensions["jd.state"].redis)  # another process's pusher: the same keys
     mine.mark(7)
-    assert mine.take(60) == [7]
+    assert mine.take(60, 60) == ([7], [7])
     mine.mark(7)  # changed again at once
-    assert other.take(60) == [] and mine.take(60) == []  # pushed a moment ago, by whichever process
-    assert other.take(0) == [7]  # still marked: pushed when its turn comes
-    assert other.take(0) == []
+    assert other.take(60, 60) == ([], []) and mine.take(60, 60) == ([], [])  # pushed a moment ago
+    assert other.take(0, 60) == ([7], [])  # still marked: its board pushed when its turn comes
+    assert other.take(0, 0) == ([], [7])  # and the stats of that change when theirs comes
+    assert other.take(0, 0) == ([], [])
+
+
+def test_stats_are_pushed_at_their_own_slower_pace_and_the_last_change_always(app, client, rt):
+    contest = make_contest(rt, make_bank(rt.session))
+    unit = make_units(rt.session)[0]
+    sio = app.extensions["jd.socketio"].test_client(app, namespace=live.NAMESPACE)
+    sio.emit("join", {"contest": contest.id}, namespace=live.NAMESPACE, callback=True)
+    sio.get_received(live.NAMESPACE)
+    app.config.update(LIVE_PUSH_INTERVAL=0, LIVE_STATS_INTERVAL=60)
+
+    _play_one(client, rt, contest.id, unit.id, "13600000201")
+    assert live.push_once(app) == [contest.id]
+    assert [f["name"] for f in sio.get_received(live.NAMESPACE)] == ["leaderboard", "stats"]
+
+    _play_one(client, rt, contest.id, unit.id, "13600000202")
+    assert live.push_once(app) == [contest.id]
+    frames = sio.get_received(live.NAMESPACE)
+    assert [f["name"] for f in frames] == ["leaderboard"]  # the stats' minute has not passed
+    assert frames[0]["args"][0]["participants"] == 2
+
+    app.config["LIVE_STATS_INTERVAL"] = 0  # their turn: the pusher's next round sends them
+    assert live.push_once(app) == [contest.id]
+    frames = sio.get_received(live.NAMESPACE)
+    assert [f["name"] for f in frames] == ["stats"] and frames[0]["args"][0]["participants"] == 2
+    assert live.push_once(app) == []
 
 
 def test_join_unknown_contest_is_refused(app):

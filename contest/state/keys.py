@@ -90,8 +90,17 @@ def live_dirty() -> str:
 
 
 def live_pushed() -> str:
-    """Beside live_dirty (one hash tag): the pusher's script reads and writes both."""
+    """Beside live_dirty (one hash tag): the pusher's script reads and writes all four live keys."""
     return f"{PREFIX}:{{live}}:pushed"
+
+
+def live_stats_pending() -> str:
+    """Contests whose board was pushed and whose stats frame waits for its own, slower turn."""
+    return f"{PREFIX}:{{live}}:stats-pending"
+
+
+def live_stats_pushed() -> str:
+    return f"{PREFIX}:{{live}}:stats-pushed"
 
 
 def limit(scope: str, subject: str) -> str:

@@ -11,22 +11,31 @@ import redis
 
 from contest.state import keys
 
-# KEYS: dirty, pushed. ARGV: interval ms. Takes the changed contests not pushed within the
-# interval (by Redis's clock, the same for every process) and notes the time; the others stay
-# marked for a later round.
+# KEYS: dirty, pushed, stats pending, stats pushed. ARGV: board interval ms, stats interval ms.
+# Takes the changed contests not pushed within the board's interval (by Redis's clock, the same
+# for every process) and notes the time; the others stay marked for a later round. A contest
+# taken for its board waits in stats-pending until its stats are due: so the last change is
+# always pushed, however the two intervals fall.
 _TAKE_DIRTY = """
 local now = redis.call('TIME')
 local ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
-local taken = {}
-for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-  local last = tonumber(redis.call('HGET', KEYS[2], id) or '0')
-  if ms - last >= tonumber(ARGV[1]) then
-    redis.call('SREM', KEYS[1], id)
-    redis.call('HSET', KEYS[2], id, ms)
-    taken[#taken + 1] = id
+local function due(pending, pushed, interval)
+  local taken = {}
+  for _, id in ipairs(redis.call('SMEMBERS', pending)) do
+    local last = tonumber(redis.call('HGET', pushed, id) or '0')
+    if ms - last >= interval then
+      redis.call('SREM', pending, id)
+      redis.call('HSET', pushed, id, ms)
+      taken[#taken + 1] = id
+    end
   end
+  return taken
 end
-return taken
+local boards = due(KEYS[1], KEYS[2], tonumber(ARGV[1]))
+for _, id in ipairs(boards) do
+  redis.call('SADD', KEYS[3], id)
+end
+return {boards, due(KEYS[3], KEYS[4], tonumber(ARGV[2]))}
 """
 
 
@@ -38,7 +47,11 @@ class LiveQueue:
     def mark(self, cid: int) -> None:
         self.redis.sadd(keys.live_dirty(), cid)
 
-    def take(self, interval_s: float = 0.0) -> list[int]:
-        """The changed contests that no process pushed in the last `interval_s` seconds."""
-        found = self._take_dirty(keys=[keys.live_dirty(), keys.live_pushed()], args=[int(interval_s * 1000)])
-        return [int(cid) for cid in found]
+    def take(self, interval_s: float = 0.0, stats_interval_s: float = 0.0) -> tuple[list[int], list[int]]:
+        """The contests whose board is due (changed, and no process pushed it in the last
+        `interval_s` seconds), and those whose stats are due (their board pushed since their
+        stats were, none pushed in the last `stats_interval_s`)."""
+        boards, stats = self._take_dirty(
+            keys=[keys.live_dirty(), keys.live_pushed(), keys.live_stats_pending(), keys.live_stats_pushed()],
+            args=[int(interval_s * 1000), int(stats_interval_s * 1000)])
+        return [int(cid) for cid in boards], [int(cid) for cid in stats]
