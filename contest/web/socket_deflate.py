@@ -8,9 +8,10 @@ were 6,000 cache-cold compressions a second: a quarter of a core, and twice the 
 
 Here the server declares server_no_context_takeover, which RFC 7692 lets it do whatever the
 client offered: each message is then compressed on its own, so the same frame compresses to
-the same bytes on every socket, and the few most recent frames are kept and reused. A frame
-costs a watcher ~0.7 kB instead of ~3.5 kB plain (a few dozen bytes with context takeover,
-the price of serving a room at the cost of one socket).
+the same bytes on every socket, and the few most recent frames are kept and reused. A stats
+frame of 4.4 kB goes out as 0.7 kB, a board of 1.7 kB as 0.3 kB: a phone watching at the peak
+gets ~1.6 kB/s (20 kB/s plain; ~0.25 kB/s with context takeover, which is what one compression
+per socket bought).
 """
 
 from __future__ import annotations
