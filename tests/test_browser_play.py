@@ -173,6 +173,8 @@ def test_big_screen_moves_without_reload(phone, watcher, live_server, rt, contes
     from playwright.sync_api import expect
 
     watcher.set_viewport_size({"width": 1920, "height": 1080})
+    frames = []  # what Chromium inflated from the socket (it offers permessage-deflate: socket_deflate.py)
+    watcher.on("websocket", lambda ws: ws.on("framereceived", lambda payload: frames.append(payload)))
     watcher.goto(f"{live_server}/c/{contest.id}/screen")
     expect(watcher.locator("#live-state")).to_have_attribute("data-state", "live")
     watcher.evaluate("window.__sameDocument = true")
@@ -189,6 +191,8 @@ def test_big_screen_moves_without_reload(phone, watcher, live_server, rt, contes
     expect(watcher.locator("#people li").first).to_contain_text("张*")
     expect(watcher.locator("#units li").first).to_contain_text("市总工会机关")
     assert watcher.evaluate("window.__sameDocument") is True
+    pushed = [f for f in frames if isinstance(f, str) and f.startswith('42/live,["stats"')]
+    assert any('"attempts":1' in f for f in pushed), frames  # the counter came over the WebSocket
 
 
 def test_reload_resumes_the_same_attempt_with_saved_answers(phone, live_server, rt, clock, contest):  # noqa: F811
