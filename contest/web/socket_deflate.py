@@ -16,7 +16,7 @@ per socket bought).
 
 from __future__ import annotations
 
-from collections import OrderedDict
+import threading
 
 import simple_websocket.ws
 from wsproto.extensions import PerMessageDeflate
@@ -28,7 +28,10 @@ RECENT_FRAMES = 32  # a room's burst is one frame; a few rooms and games push at
 class SharedDeflate(PerMessageDeflate):
     """permessage-deflate whose server side compresses each message alone and reuses recent results."""
 
-    _recent: OrderedDict[tuple[int, bytes], bytes] = OrderedDict()  # one per process: shared by sockets
+    # One per process, shared by its sockets; the oldest frame goes first. The lock is for the
+    # threading server (under gevent it never waits: nothing in it yields).
+    _recent: dict[tuple[int, bytes], bytes] = {}
+    _lock = threading.Lock()
 
     def __init__(self, **params) -> None:
         params.setdefault("server_no_context_takeover", True)
@@ -39,15 +42,13 @@ class SharedDeflate(PerMessageDeflate):
         if proto.client or not whole or not self.server_no_context_takeover:
             return super().frame_outbound(proto, opcode, rsv, data, fin)
         key = (self.server_max_window_bits, bytes(data))
-        recent = self._recent
-        compressed = recent.get(key)
+        compressed = self._recent.get(key)
         if compressed is None:
             compressed = super().frame_outbound(proto, opcode, rsv, data, fin)[1]
-            recent[key] = compressed
-            if len(recent) > RECENT_FRAMES:
-                recent.popitem(last=False)
-        else:
-            recent.move_to_end(key)
+            with self._lock:
+                self._recent[key] = compressed
+                if len(self._recent) > RECENT_FRAMES:
+                    del self._recent[next(iter(self._recent))]
         return RsvBits(True, rsv[1], rsv[2]), compressed
 
 
