@@ -36,12 +36,7 @@ def serve_many(server: str, host: str, port: int, workers: int) -> None:
     the process that opened it), so a proxy in front pins each client to one of them
     (deploy/nginx.conf: ip_hash); broadcasts cross processes through the Redis message queue.
     """
-    from contest import config, embedded_redis
-
-    env = dict(os.environ)
-    if not env.get("REDIS_URL"):  # start the embedded Redis once, here, for every worker
-        env["REDIS_URL"] = embedded_redis.ensure_server(config.instance_path())
-    env.update(pool_shares(env, workers))
+    env = worker_env(os.environ, workers)
     children = [
         subprocess.Popen([sys.executable, "-m", "contest.cli", "serve", "--server", server, "--host", host,
                           "--port", str(port + i)], env=env)
@@ -65,6 +60,17 @@ def serve_many(server: str, host: str, port: int, workers: int) -> None:
         child.wait()
 
 
+def worker_env(environ, workers: int) -> dict[str, str]:
+    """The environment of each of `workers` processes: one Redis for all, the database shared."""
+    from contest import config, embedded_redis
+
+    env = dict(environ)
+    if not env.get("REDIS_URL"):  # start the embedded Redis once, here, for every worker
+        env["REDIS_URL"] = embedded_redis.ensure_server(config.instance_path())
+    env.update(pool_shares(env, workers))
+    return env
+
+
 POSTGRES_CONNECTIONS_PER_HOST = 90  # PostgreSQL allows 100 by default: room left for psql and the CLI
 
 
@@ -73,7 +79,8 @@ def pool_shares(env: dict[str, str], workers: int) -> dict[str, str]:
 
     Each process keeps its pool and may open as many again at a peak (contest/extensions.py): at
     the default 20 + 20, three processes asked for 120 connections at a replay's lunch peak and
-    PostgreSQL refused the last ones ("too many clients"). Together they stay within 90 here.
+    PostgreSQL refused the last ones ("too many clients"). Together they stay within 90 here
+    (up to 22 processes; beyond, each keeps 2 + 2 and the sum passes it: use PgBouncer).
     """
     url = env.get("DATABASE_URL") or ""
     if not url.startswith("postgresql") or env.get("DATABASE_POOL_SIZE") or env.get("DATABASE_MAX_OVERFLOW"):

@@ -45,6 +45,12 @@ def test_processes_on_one_postgresql_share_its_connections(workers):
     assert int(shares["DATABASE_POOL_SIZE"]) >= 5
 
 
+def test_contest_serve_workers_get_the_shares(stores):
+    env = serving.worker_env({"DATABASE_URL": URL, "REDIS_URL": stores["redis_url"]}, 3)
+    assert (env["DATABASE_POOL_SIZE"], env["DATABASE_MAX_OVERFLOW"]) == ("15", "15")
+    assert env["REDIS_URL"] == stores["redis_url"]
+
+
 def test_a_pool_that_is_set_or_sqlite_is_left_alone():
     assert serving.pool_shares({"DATABASE_URL": URL, "DATABASE_POOL_SIZE": "30"}, 3) == {}
     assert serving.pool_shares({"DATABASE_URL": URL, "DATABASE_MAX_OVERFLOW": "0"}, 3) == {}

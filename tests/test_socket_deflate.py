@@ -42,7 +42,9 @@ class RawSocket:
 
     def _read_until(self, marker: bytes) -> bytes:
         while marker not in self.buffer:
-            self.buffer += self.sock.recv(65536)
+            chunk = self.sock.recv(65536)
+            assert chunk, "the server closed the socket"
+            self.buffer += chunk
         head, self.buffer = self.buffer.split(marker, 1)
         return head
 
