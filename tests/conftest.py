@@ -13,7 +13,7 @@ from sqlalchemy import text
 from contest import create_app, embedded_redis
 from contest.clock import FrozenClock
 from contest.models import Base
-from contest.play import contests, ranking
+from contest.play import contests, ranking, unit_cache
 from contest.runtime import Runtime
 
 
@@ -75,6 +75,7 @@ def _clean(request, clock):
     clock.set(datetime.now(UTC).replace(microsecond=0))
     ranking.PUBLIC_BOARDS.forget()  # ids come again after the tables are emptied
     contests.CONTESTS.forget()
+    unit_cache.UNITS.forget()
     yield
     if "app" not in request.fixturenames:
         return

@@ -67,3 +67,29 @@ def test_submit_is_one_transaction(app, client, rt):
     assert stored.duration_ms == body["duration_ms"] and stored.finished_at is not None
     marks = rt.session.execute(select(Answer.is_correct, Answer.points).where(Answer.attempt_id == stored.id)).all()
     assert len(marks) == len(attempt["questions"]) and all(ok is True and points > 0 for ok, points in marks)
+
+
+def test_entry_writes_without_reading_first(app, client, rt):
+    """A new entrant costs its three INSERTs (entrant, token, origin) in one transaction: the unit is
+    checked against the process's copy of the units and the phone by ON CONFLICT, not by reads.
+    The same phone again reads its entrant once and gets a new token for the same entrant."""
+    contest = make_contest(rt, make_bank(rt.session))
+    unit_id = make_units(rt.session)[0].id
+    assert client.get(f"/api/v1/contests/{contest.id}/units").status_code == 200  # the page loads the picker
+    rt.session.close()
+    body = {"name": "王小明", "phone": "13912345678", "unit_id": unit_id}
+
+    with sql_seen(app) as seen:
+        first = client.post(f"/api/v1/contests/{contest.id}/entrants", json=body)
+    assert first.status_code == 201, first.get_json()
+    assert seen["begins"] == 1, seen
+    assert [s.split(" (")[0] for s in seen["statements"]] == [
+        "INSERT INTO entrants", "INSERT INTO entrant_tokens", "INSERT INTO entry_origins"], seen
+
+    with sql_seen(app) as seen:
+        again = client.post(f"/api/v1/contests/{contest.id}/entrants", json=body)
+    assert again.status_code == 201, again.get_json()
+    assert [s.split(" (")[0].split(" FROM")[0] for s in seen["statements"]] == [
+        "INSERT INTO entrants", "SELECT entrants.id", "INSERT INTO entrant_tokens", "INSERT INTO entry_origins"], seen
+    assert again.get_json()["entrant_id"] == first.get_json()["entrant_id"]
+    assert again.get_json()["token"] != first.get_json()["token"]

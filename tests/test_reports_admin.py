@@ -147,7 +147,7 @@ def test_played_through_the_real_services_the_workbook_matches_the_board(app, rt
     units = make_units(rt.session, 2)
     played = []
     for number, right in enumerate([4, 2, 3]):
-        entrant, token = entry.enter(rt, contest.id, f"选手{number}", f"1370000000{number}", units[number % 2].id)
+        entrant_id, token = entry.enter(rt, contest.id, f"选手{number}", f"1370000000{number}", units[number % 2].id)
         caller = entry.caller_for(rt, f"Bearer {token}")
         attempt, _ = attempts.start(rt, caller, contest.id)
         view = attempts.attempt_view(rt, attempt)
@@ -155,7 +155,7 @@ def test_played_through_the_real_services_the_workbook_matches_the_board(app, rt
             attempts.save_answer(rt, caller, attempt.id, shown["id"], right_answer(rt.session, shown))
         clock.advance(30 + number)
         attempts.submit(rt, caller, attempt.id)
-        played.append(entrant.id)
+        played.append(entrant_id)
     clock.advance(1)
     board = ranking.leaderboard(rt, contest)
     frames = read_frames(export_bytes(rt, contest.id))

@@ -88,6 +88,14 @@ class State:
         allowed, meta, *_counts = pipe.execute()
         return bool(allowed), json.loads(meta) if meta else None
 
+    def entered(self, token_hash: str, entrant_id: int, cid: int, created: bool) -> None:
+        """An entry in one round trip: cache the new token's owner, and count a new entrant."""
+        pipe = self.redis.pipeline(transaction=False)
+        self.attempts.remember_token(token_hash, entrant_id, cid, pipe)
+        if created:
+            self.boards.count_entrant(cid, pipe)
+        pipe.execute()
+
     def finish_attempt(self, cid: int, aid: int, standing: Standing) -> int | None:
         """A finished attempt in one round trip: forget its cache and deadline, and count it on the
         boards (Boards.record_finish); the entrant's 1-based rank, or None if the state was never built."""

@@ -27,8 +27,10 @@ class AttemptCache:
         self.redis = client
         self._take_due = client.register_script(TAKE_DUE)
 
-    def remember_token(self, token_hash: str, entrant_id: int, contest_id: int) -> None:
-        self.redis.set(keys.token(token_hash), f"{entrant_id}:{contest_id}", ex=TOKEN_TTL_S)
+    def remember_token(self, token_hash: str, entrant_id: int, contest_id: int,
+                       pipe: redis.client.Pipeline | None = None) -> None:
+        """Cache a token's owner (in `pipe`, executed by the caller, when given)."""
+        (pipe or self.redis).set(keys.token(token_hash), f"{entrant_id}:{contest_id}", ex=TOKEN_TTL_S)
 
     def token_owner(self, token_hash: str) -> tuple[int, int] | None:
         """(entrant_id, contest_id) for a token hash, if cached."""

@@ -134,8 +134,8 @@ class Boards:
         eval_in(pipe, _RECORD_FINISH, names, args)
         pipe.sadd(keys.live_dirty(), cid)
 
-    def count_entrant(self, cid: int) -> None:
-        self.redis.hincrby(keys.stats(cid), "entrants", 1)
+    def count_entrant(self, cid: int, pipe: redis.client.Pipeline | None = None) -> None:
+        (pipe or self.redis).hincrby(keys.stats(cid), "entrants", 1)
 
     def count_answer(self, cid: int, minute: str, pipe: redis.client.Pipeline | None = None, by: int = 1) -> None:
         """Count an accepted answer (in `pipe`, executed by the caller, when given)."""
