@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
-from sqlalchemy import event, select
+from sqlalchemy import event, func, select
 
-from contest.models import Answer, Attempt
+from contest.models import Answer, Attempt, EntrantToken, EntryOrigin
 from tests.play_support import make_bank, make_contest, make_units, right_answer
 
 
@@ -69,27 +69,55 @@ def test_submit_is_one_transaction(app, client, rt):
     assert len(marks) == len(attempt["questions"]) and all(ok is True and points > 0 for ok, points in marks)
 
 
+def _kinds(seen) -> list[str]:
+    """Each statement's kind and table: "INSERT INTO entrants", "SELECT entrants.id", "WITH first_row"."""
+    return [" ".join(s.split(" (")[0].split(" FROM")[0].split()[:3]) for s in seen["statements"]]
+
+
 def test_entry_writes_without_reading_first(app, client, rt):
-    """A new entrant costs its three INSERTs (entrant, token, origin) in one transaction: the unit is
-    checked against the process's copy of the units and the phone by ON CONFLICT, not by reads.
-    The same phone again reads its entrant once and gets a new token for the same entrant."""
+    """A new entrant costs its INSERTs (entrant, token, origin) in one transaction: the unit is checked
+    against the process's copy of the units and the phone by ON CONFLICT, not by reads; on PostgreSQL
+    the token and its origin are one statement. The same phone again reads its entrant once and gets
+    a new token for the same entrant."""
     contest = make_contest(rt, make_bank(rt.session))
     unit_id = make_units(rt.session)[0].id
     assert client.get(f"/api/v1/contests/{contest.id}/units").status_code == 200  # the page loads the picker
     rt.session.close()
     body = {"name": "王小明", "phone": "13912345678", "unit_id": unit_id}
+    postgresql = rt.session.get_bind().dialect.name == "postgresql"
+    token_and_origin = ["WITH first_row AS"] if postgresql else ["INSERT INTO entrant_tokens",
+                                                                 "INSERT INTO entry_origins"]
 
     with sql_seen(app) as seen:
         first = client.post(f"/api/v1/contests/{contest.id}/entrants", json=body)
     assert first.status_code == 201, first.get_json()
     assert seen["begins"] == 1, seen
-    assert [s.split(" (")[0] for s in seen["statements"]] == [
-        "INSERT INTO entrants", "INSERT INTO entrant_tokens", "INSERT INTO entry_origins"], seen
+    assert _kinds(seen) == ["INSERT INTO entrants", *token_and_origin], seen
 
     with sql_seen(app) as seen:
         again = client.post(f"/api/v1/contests/{contest.id}/entrants", json=body)
     assert again.status_code == 201, again.get_json()
-    assert [s.split(" (")[0].split(" FROM")[0] for s in seen["statements"]] == [
-        "INSERT INTO entrants", "SELECT entrants.id", "INSERT INTO entrant_tokens", "INSERT INTO entry_origins"], seen
+    assert _kinds(seen) == ["INSERT INTO entrants", "SELECT entrants.id", *token_and_origin], seen
     assert again.get_json()["entrant_id"] == first.get_json()["entrant_id"]
     assert again.get_json()["token"] != first.get_json()["token"]
+    origins = rt.session.execute(select(EntryOrigin.entrant_id, EntryOrigin.attempt_id)).all()
+    assert origins == [(first.get_json()["entrant_id"], None)] * 2
+    assert rt.session.scalar(select(func.count()).select_from(EntrantToken)) == 2
+
+    # A new attempt: today's attempts read, then the attempt and its origin (one statement on PostgreSQL).
+    headers = {"Authorization": f"Bearer {again.get_json()['token']}"}
+    rt.session.close()  # the request's session is this one (the same thread): no transaction of the test's
+    with sql_seen(app) as seen:
+        started = client.post(f"/api/v1/contests/{contest.id}/attempts", headers=headers)
+    assert started.status_code == 201, started.get_json()
+    assert seen["begins"] == 1, seen
+    assert _kinds(seen) == ["SELECT attempts.id, attempts.status,", *(["WITH first_row AS"] if postgresql else [
+        "INSERT INTO attempts", "INSERT INTO entry_origins"])], seen
+    rt.session.expire_all()
+    newest = rt.session.execute(select(EntryOrigin.entrant_id, EntryOrigin.attempt_id, EntryOrigin.seen_at)
+                                .order_by(EntryOrigin.id.desc())).first()
+    assert newest[:2] == (first.get_json()["entrant_id"], started.get_json()["attempt_id"])
+    assert newest.seen_at is not None
+    attempt = rt.session.get(Attempt, started.get_json()["attempt_id"])
+    assert (attempt.status, attempt.slot, attempt.open_marker, len(attempt.paper)) == (
+        "open", 1, 1, len(started.get_json()["questions"]))

@@ -20,7 +20,6 @@ from sqlalchemy import (
     bindparam,
     column,
     func,
-    insert,
     or_,
     select,
     update,
@@ -46,7 +45,6 @@ _rng = random.SystemRandom()
 # Core statements on the start and submit paths: with table columns a select costs ~95 µs here,
 # with ORM attributes ~165 µs, and the ORM's bulk UPDATE machinery more than the SQL itself.
 _ATTEMPTS, _ANSWERS = Attempt.__table__, Answer.__table__
-_NEW_ATTEMPT = insert(_ATTEMPTS)
 _TOUCH_ATTEMPT = update(_ATTEMPTS).where(_ATTEMPTS.c.id == bindparam("aid")).values(status=_ATTEMPTS.c.status)
 _MARK_ANSWER = update(_ANSWERS).where(_ANSWERS.c.id == bindparam("row")).values(
     is_correct=bindparam("ok"), points=bindparam("points"))
@@ -169,8 +167,7 @@ def start(rt: Runtime, caller: Caller, cid: int, address: str | None = None,
            "paper_bank": contest.bank_id, "status": "open", "paper": paper, "started_at": now, "deadline": deadline}
     try:
         # A Core INSERT: the ORM's flush of a new object cost the start more than the SQL did.
-        aid = rt.session.execute(_NEW_ATTEMPT, row).inserted_primary_key[0]
-        origins.origin(rt, cid, caller.entrant_id, address, device_id, attempt_id=aid)
+        aid = origins.insert_with_origin(rt, _ATTEMPTS, row, address, device_id, origin_of_row=True)
         rt.session.commit()
     except IntegrityError:
         # Another start of the same entrant won the race: answer with its attempt.

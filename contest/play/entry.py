@@ -7,7 +7,7 @@ import re
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from contest.errors import BadInput, Forbidden, Unauthorized
@@ -92,14 +92,14 @@ def enter(rt: Runtime, cid: int, name: object, phone: object, unit_id: object,
     if not created:
         entrant_id = rt.session.scalar(select(Entrant.id).where(Entrant.contest_id == cid, Entrant.phone == phone))
     token = secrets.token_urlsafe(32)
-    rt.session.execute(_NEW_TOKEN, {"token_hash": hash_token(token), "entrant_id": entrant_id, "contest_id": cid})
-    origins.origin(rt, cid, entrant_id, address, device_id)
+    origins.insert_with_origin(rt, EntrantToken.__table__, {
+        "token_hash": hash_token(token), "entrant_id": entrant_id, "contest_id": cid, "created_at": rt.clock.now()},
+        address, device_id)
     rt.session.commit()
     rt.state.entered(hash_token(token), entrant_id, cid, created)
     return entrant_id, token
 
 
-_NEW_TOKEN = insert(EntrantToken.__table__)
 _NEW_ENTRANT: dict[str, object] = {}
 
 
