@@ -61,6 +61,24 @@ def test_purged_token_stops_working_at_once_in_every_process(app, client, rt, cl
     assert refused.status_code == 401 and refused.get_json()["error"] == "bad_token"
 
 
+def test_entering_process_knows_the_token_and_a_purge_still_ends_it(app, client, rt, clock):
+    tokens = app.extensions["jd.state"].tokens
+    assert tokens.wait_listening(10)
+    contest = make_contest(rt, make_bank(rt.session))
+    unit_id = make_units(rt.session)[0].id
+    entered = client.post(f"/api/v1/contests/{contest.id}/entrants",
+                          json={"name": "周九", "phone": "13700000009", "unit_id": unit_id}).get_json()
+    # Known in memory from the entry on: the start that follows reads no token from Redis.
+    assert tokens.known(hash_token(entered["token"])) == (entered["entrant_id"], contest.id)
+
+    clock.set(get_contest(rt.session, contest.id).ends_at + timedelta(minutes=1))
+    privacy.purge_personal_data(rt, contest.id)
+    assert tokens.known(hash_token(entered["token"])) is None
+    refused = client.post(f"/api/v1/contests/{contest.id}/attempts",
+                          headers={"Authorization": f"Bearer {entered['token']}"})
+    assert refused.status_code == 401 and refused.get_json()["error"] == "bad_token"
+
+
 def test_token_is_bound_to_one_entrant_and_one_contest(client, rt):
     bank = make_bank(rt.session)
     first, second = make_contest(rt, bank), make_contest(rt, bank)

@@ -89,12 +89,14 @@ class State:
         return bool(allowed), json.loads(meta) if meta else None
 
     def entered(self, token_hash: str, entrant_id: int, cid: int, created: bool) -> None:
-        """An entry in one round trip: cache the new token's owner, and count a new entrant."""
+        """An entry in one round trip: cache the new token's owner, and count a new entrant. The
+        token is known to this process too, so the start that follows reads no token from Redis."""
         pipe = self.redis.pipeline(transaction=False)
         self.attempts.remember_token(token_hash, entrant_id, cid, pipe)
         if created:
             self.boards.count_entrant(cid, pipe)
         pipe.execute()
+        self.tokens.keep(token_hash, (entrant_id, cid))
 
     def finish_attempt(self, cid: int, aid: int, standing: Standing) -> int | None:
         """A finished attempt in one round trip: forget its cache and deadline, and count it on the
