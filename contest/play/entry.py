@@ -55,9 +55,9 @@ def enter(rt: Runtime, cid: int, name: object, phone: object, unit_id: object,
     """(entrant id, a fresh token): the entrant for this phone in this contest, created if new.
 
     `address` and `device_id` (the optional X-Device-Id header) are recorded with each entry
-    for the workbook's fairness flags. A new entrant costs three SQL statements and one Redis
-    round trip besides the allowance: entries are the slowest call at a shift break's peak,
-    where each round trip waits its turn.
+    for the workbook's fairness flags. A new entrant costs two SQL statements on PostgreSQL
+    (three on SQLite) and one Redis round trip besides the allowance: entries were the slowest
+    call at a shift break's peak, where each round trip waits its turn.
     """
     contest = contest_for_play(rt.session, cid)
     if status(contest, rt.clock.now()) == "closed":

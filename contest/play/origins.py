@@ -34,19 +34,12 @@ def clean_address(raw: str | None) -> str | None:
     return raw[:MAX_ADDRESS] if raw else None
 
 
-def origin(rt: Runtime, contest_id: int, entrant_id: int, address: str | None, device_id: str | None,
-           attempt_id: int | None = None) -> None:
-    """A row written in the session's transaction (the caller commits it with its own work): a Core
-    INSERT, which costs a fraction of the ORM's flush of a new object."""
-    rt.session.execute(_NEW_ORIGIN, {**_values(rt, address, device_id), "contest_id": contest_id,
-                                     "entrant_id": entrant_id, "attempt_id": attempt_id})
-
-
 def insert_with_origin(rt: Runtime, table: Table, row: dict, address: str | None, device_id: str | None,
                        origin_of_row: bool = False) -> int | None:
     """Insert `row` into `table` (its `contest_id` and `entrant_id` are the origin's) and the origin
-    row, in the session's transaction. `origin_of_row`: the row is a new attempt, and the origin
-    names it; then the row's id is returned.
+    row, in the session's transaction (the caller commits them with its own work). `origin_of_row`:
+    the row is a new attempt, and the origin names it; then the row's id is returned. Core INSERTs:
+    the ORM's flush of a new object costs more than the SQL.
 
     On PostgreSQL both rows are one statement (the first as a CTE): one round trip where there were
     two, on the entry and the start, the calls that wait longest at a peak. On SQLite, two."""
