@@ -38,6 +38,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     )
     app.config.update(settings)
     app.session_interface = CookieSessions()
+    # Chinese as UTF-8, not \uXXXX escapes: a paper of 10 questions is 2.2 kB instead of 3.7 kB
+    # on a phone's network.
+    app.json.ensure_ascii = False
 
     db = Database()
     db.init(settings["DATABASE_URL"])

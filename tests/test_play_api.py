@@ -29,8 +29,10 @@ def auth(token):
 
 
 def test_contest_list_and_units(client, setup):
-    contests = client.get("/api/v1/contests").get_json()
+    listed = client.get("/api/v1/contests")
+    contests = listed.get_json()
     assert [c["id"] for c in contests] == [setup["contest"].id]
+    assert "党史知识竞赛".encode() in listed.data  # UTF-8, half the bytes of \uXXXX escapes on a phone's network
     c = contests[0]
     assert set(c) >= {"id", "title", "starts_at", "ends_at", "time_limit_s", "question_count", "attempts_per_day", "status"}
     assert c["status"] == "open" and c["question_count"] == 6 and c["starts_at"].endswith("+08:00")
