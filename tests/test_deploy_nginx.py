@@ -121,6 +121,16 @@ def test_a_worker_plays_and_a_board_moves_through_nginx(behind_nginx, rt):
         with httpx.Client(base_url=url, transport=transport, timeout=10) as http:
             result = play_full_attempt(http, rt.session, cid, unit_id, "钱七", "13300000007")
 
+            # Compressed for the phones' networks (JSON and scripts); small replies left as they are.
+            for path in ("/api/v1/openapi.json", "/static/js/quiz.js"):
+                big = http.get(path, headers={"Accept-Encoding": "gzip"})
+                assert big.status_code == 200 and big.headers["Content-Encoding"] == "gzip", path
+            assert "paths" in http.get("/api/v1/openapi.json").json()
+            units = http.get(f"/api/v1/contests/{cid}/units")
+            assert units.status_code == 200 and "Content-Encoding" not in units.headers
+            again = http.get(f"/api/v1/contests/{cid}/units", headers={"If-None-Match": units.headers["ETag"]})
+            assert again.status_code == 304
+
         latest = next_board_with_entries(frames)
         assert latest["entries"][0]["name"] == "钱*" and latest["entries"][0]["score"] == result["score"]
         assert board.transport() == "websocket"
