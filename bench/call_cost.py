@@ -2,9 +2,9 @@
 
 The throughput benchmarks (contest_load.py, city_replay.py) measure what users see, but on a
 shared 2-core machine the same code's flat-out rate varies by a third from one run to the next.
-This one measures the work itself: the app's answer call, and a whole attempt (start, 10 answers,
-submit), through Flask's test client, as process CPU time. Run it on two checkouts in turn to
-see what a change costs or saves:
+This one measures the work itself: the app's answer call, a new entrant's entry, and a whole
+attempt (start, 10 answers, submit), through Flask's test client, as process CPU time. Run it
+on two checkouts in turn to see what a change costs or saves:
 
     .venv/bin/python bench/call_cost.py
     .venv/bin/python bench/call_cost.py --database-url postgresql://postgres@127.0.0.1:5432/bench_cost \\
@@ -46,7 +46,9 @@ def main() -> None:
         while answered < args.answers:  # one attempt per entrant, its 10 answers given 30 times over
             cpu, count = api.attempt(api.enter(index), rounds=30)
             spent, answered, index = spent + cpu, answered + count, index + 1
-        entrants = [api.enter(index + i) for i in range((args.attempts + 1) // 2)]
+        entering = time.process_time()
+        entrants = [api.enter(index + i) for i in range(max((args.attempts + 1) // 2, 200))]
+        entry = (time.process_time() - entering) / len(entrants)
         started = time.process_time()
         for attempt in range(args.attempts):  # two attempts per entrant, within the daily limit
             api.attempt(entrants[attempt // 2])
@@ -58,6 +60,7 @@ def main() -> None:
     print(machine())
     print(f"call_cost: {'PostgreSQL' if args.database_url else 'SQLite'}, {stores.redis_url.split('?')[0]}")
     print(f"answer call: {spent / answered * 1e6:.0f} µs of CPU ({answered} calls)")
+    print(f"entry call (a new entrant): {entry * 1e6:.0f} µs of CPU ({len(entrants)} calls)")
     print(f"whole attempt (start, 10 answers, submit): {whole / attempts * 1e3:.2f} ms of CPU ({attempts} attempts)")
     print(f"Python function calls: answer call {calls['answer']:.0f}, whole attempt {calls['attempt']:.0f}")
 

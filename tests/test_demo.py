@@ -16,7 +16,9 @@ def _play(client, rt, contest: Contest, unit_ids: list[int], people: int) -> Non
                             json={"name": f"职工{i}", "phone": f"1390000{i:04d}", "unit_id": unit_ids[i % 4]})
         headers = {"Authorization": f"Bearer {reply.get_json()['token']}"}
         paper = client.post(f"/api/v1/contests/{contest.id}/attempts", headers=headers).get_json()
-        for shown in paper["questions"][: 4 + i % 7]:  # different scores, so the tiers split
+        # Different scores, so the tiers split; at least 6 right answers each (6 points or more,
+        # whichever questions the shuffle put first), so every one left for 优胜奖 may be drawn.
+        for shown in paper["questions"][: 6 + i % 5]:
             client.put(f"/api/v1/attempts/{paper['attempt_id']}/answers/{shown['id']}", headers=headers,
                        json={"answer": right_answer(rt.session, shown)})
         assert client.post(f"/api/v1/attempts/{paper['attempt_id']}/submit", headers=headers).status_code == 200
@@ -36,7 +38,7 @@ def test_demo_is_prepared_once_and_its_workbook_fills_every_sheet(client, rt, in
     frames = read_frames(export_bytes(rt, contest.id))
     prizes = frames["获奖名单"]["奖项"].value_counts().to_dict()
     assert prizes["一等奖"] == 3 and prizes["二等奖"] == 5 and prizes["三等奖"] == 10
-    assert 0 < prizes.get("优胜奖", 0) <= 20
+    assert prizes.get("优胜奖", 0) == 24 - 18  # all left after the 18 ranked prizes (the draw takes up to 20)
     assert "抽奖记录" in frames and len(frames["抽奖记录"]) > 0
     org = frames["优秀组织奖"]
     assert len(org) == 4 and org.astype(str).apply(lambda row: row.str.contains("优秀组织奖").any(), axis=1).sum() == 4
