@@ -1,7 +1,7 @@
 """Per-process copy of the units (id, name, headcount) for the participants' calls.
 
-Every worker who opens a contest page fetches the unit picker's list (500 units, 35 kB of
-JSON: 1.8 ms of a server's CPU on PostgreSQL), entry checks the chosen unit, and the live
+Every worker who opens a contest page fetches the unit picker's list (500 units, 28–35 kB
+of JSON: 1.8 ms of a server's CPU on PostgreSQL), entry checks the chosen unit, and the live
 stats rank every unit once a second. Each read the units from SQL. Units change only when
 an organizer imports them, so one copy per process serves all three, with the list's JSON
 encoded once and an ETag for the phones' revalidation.
