@@ -198,6 +198,13 @@ class Replay:
     stopped: str = ""                                          # why the replay stopped early, if it did
     done_at_stop: int = 0
     watchers: Watchers | None = None
+    # Every progress line: (seconds into the run, calls done of each kind, attempts started, the phones'
+    # event loop's worst lateness since the last line): the report's figures by part of the day.
+    marks: list[tuple[float, tuple[int, ...], int, float]] = field(default_factory=list)
+
+    def mark(self, now: float, loop_late: float) -> None:
+        self.marks.append((now - self.t0, tuple(len(c.latencies) for c in self.calls.values()), len(self.lag),
+                           loop_late))
 
     async def call(self, kind: str, http: Http, method: str, path: str, expected: tuple[int, ...],
                    body: object = None, token: str | None = None) -> object:
@@ -419,17 +426,64 @@ class Watchers:
 
 
 async def report_progress(run: Replay, total_attempts: int, every: float = 30.0) -> None:
-    """A line on stderr now and then, so a long run can be watched."""
-    last_answers, last_at = 0, time.monotonic()
+    """A line on stderr now and then, so a long run can be watched: the calls' p99 and the attempts'
+    lag since the last line, and how late the phones' own event loop woke (a stalled generator, not
+    a slow server, when it is late too)."""
+    last_answers, last_at, latest = 0, time.monotonic(), 0.0
+    late = [0.0]
+    ticker = asyncio.ensure_future(loop_lateness(late))
+    try:
+        while True:
+            await asyncio.sleep(every)
+            now = time.monotonic()
+            loop_late, late[0] = late[0], 0.0
+            previous = run.marks[-1] if run.marks else (0.0, (0,) * len(run.calls), 0, 0.0)
+            run.mark(now, loop_late)
+            _, p99, lag99, _ = part_figures(run, previous, run.marks[-1])
+            answers = len(run.acked)
+            errors = sum(sum(c.errors.values()) for c in run.calls.values())
+            latest = run.lag[-1] if run.lag else 0
+            print(f"  {now - run.t0:6.0f} s: {len(run.wall)}/{total_attempts} attempts done, {run.in_play} in play, "
+                  f"{(answers - last_answers) / (now - last_at):5.0f} answers/s, p99 {p99 * 1000:5.0f} ms, "
+                  f"lag p99 {lag99:.1f} s (latest {latest:.1f} s), loop late {loop_late * 1000:.0f} ms, "
+                  f"errors {errors}", file=sys.stderr, flush=True)
+            last_answers, last_at = answers, now
+    finally:
+        ticker.cancel()
+
+
+async def loop_lateness(late: list[float], every: float = 0.1) -> None:
+    """Keep in late[0] the most this event loop woke after it was due since it was last reset."""
     while True:
+        due = time.monotonic() + every
         await asyncio.sleep(every)
-        now = time.monotonic()
-        answers = len(run.acked)
-        errors = sum(sum(c.errors.values()) for c in run.calls.values())
-        print(f"  {now - run.t0:6.0f} s: {len(run.wall)}/{total_attempts} attempts done, {run.in_play} in play, "
-              f"{(answers - last_answers) / (now - last_at):5.0f} answers/s, lag {run.lag[-1] if run.lag else 0:.1f} s, "
-              f"errors {errors}", file=sys.stderr, flush=True)
-        last_answers, last_at = answers, now
+        late[0] = max(late[0], time.monotonic() - due)
+
+
+def part_figures(run: Replay, start: tuple, end: tuple) -> tuple[int, float, float, float]:
+    """Between two marks: calls done, their p99 (s), the attempts' lag p99 (s), the loop's worst lateness (s)."""
+    done = [lat for calls, a, b in zip(run.calls.values(), start[1], end[1], strict=True) for lat in calls.latencies[a:b]]
+    lags = run.lag[start[2]:end[2]]
+    return (len(done), quantile(done, .99), quantile(lags, .99),
+            end[3])
+
+
+def by_part(run: Replay, span: float, parts: int = 10) -> list[tuple[float, float, int, float, float, float]]:
+    """The run cut into `parts` by time (at the progress lines): (from s, to s, calls, p99 s, lag p99 s,
+    the loop's worst lateness s) of each."""
+    marks = [(0.0, (0,) * len(run.calls), 0, 0.0), *run.marks]
+    if marks[-1][0] < span:
+        marks.append((span, tuple(len(c.latencies) for c in run.calls.values()), len(run.lag), 0.0))
+    rows, begin = [], 0
+    for part in range(1, parts + 1):
+        end = next((i for i in range(begin + 1, len(marks)) if marks[i][0] >= span * part / parts), len(marks) - 1)
+        if end <= begin:
+            continue
+        calls, p99, lag99, _ = part_figures(run, marks[begin], marks[end])
+        worst = max(m[3] for m in marks[begin + 1:end + 1])
+        rows.append((marks[begin][0], marks[end][0], calls, p99, lag99, worst))
+        begin = end
+    return rows
 
 
 async def stall_watch(run: Replay, stall_s: float) -> None:
@@ -677,6 +731,12 @@ def print_report(args, stores, plan, fig, sql, book, book_path, export_s, capaci
     print(f"answers/s: mean {mean:.0f} over {span:.0f} s (planned {planned_s:.0f} s: mean "
           f"{attempts * 10 / planned_s:.0f}/s offered), peak 10 s {peak:.0f} (busiest planned 10 s offer "
           f"{offered_peak:.0f}/s)")
+    print("by part of the run (calls done in it; lag: of the attempts started in it; loop late: the phones' "
+          "event loop's worst wake-up delay, the generator's own stall):")
+    print("| from–to s | calls | p99 all calls | lag p99 | loop late |")
+    print("|---|---|---|---|---|")
+    for begin, end, calls, p99, lag99, worst in by_part(run, span):
+        print(f"| {begin:.0f}–{end:.0f} | {calls} | {p99 * 1000:.0f} ms | {lag99:.1f} s | {worst * 1000:.0f} ms |")
     print(f"lag (attempt started after its planned time): p50 {quantile(run.lag, .5):.1f} s, "
           f"p99 {quantile(run.lag, .99):.1f} s, max {max(run.lag, default=0):.1f} s; "
           f"overrun {max(0.0, span - planned_s):.0f} s; attempts not played: {dict(run.skipped) or 0}; "
