@@ -6,7 +6,8 @@ a lunch peak, the largest peak after the day shift, an evening tail); the day is
 into `--minutes`, and so is each attempt's reading time between answers, so the number of
 workers playing at once is the day's own (about a thousand at the peaks).
 
-Each entrant is one asyncio task: at its first arrival it enters (name, phone, unit), then
+Each entrant is one asyncio task: at its first arrival it fetches the unit list (the entry
+page's picker, 500 units) and enters (name, phone, unit), then
 for each of its attempts starts, answers the 10 questions one by one with PUT, submits and
 looks at the leaderboard (GET). An answer that is late is followed by the next at once (no
 hidden queue in the generator). At most `--phones` attempts are in play at once; an arrival
@@ -88,7 +89,7 @@ DAY_START_H, DAY_END_H = 7.0, 22.0
 # The day's shape: (share of attempts, mean hour, spread in hours); the rest is spread evenly.
 DAY_PEAKS = [(0.12, 9.0, 0.6), (0.28, 12.3, 0.5), (0.34, 18.0, 0.7), (0.14, 20.7, 0.6)]
 READ_S = 12.0                   # mean real seconds a worker spends on a question before answering
-KINDS = ("enter", "start", "answer", "submit", "board")
+KINDS = ("units", "enter", "start", "answer", "submit", "board")
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗欧阳"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华"
 INF = float("inf")
@@ -224,6 +225,12 @@ async def play_entrant(run: Replay, who: Entrant) -> None:
             http = Http("127.0.0.1", run.port, loopback_address(who.unit_index))
             try:
                 if token is None:
+                    # The entry page's unit picker: every new phone fetches the list (its ETag helps only
+                    # a phone that fetched it before).
+                    picker = await run.call("units", http, "GET", f"/api/v1/contests/{cid}/units", (200,))
+                    if picker is None:
+                        run.skipped["unit list refused"] += 1
+                        continue
                     entered = await run.call("enter", http, "POST", f"/api/v1/contests/{cid}/entrants", (201,), {
                         "name": name_of(who.index), "phone": phone_of(who.index),
                         "unit_id": run.unit_ids[who.unit_index]})
