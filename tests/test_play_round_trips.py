@@ -3,11 +3,14 @@ behind every other ready request, so their number is part of the latency at a pe
 
 from __future__ import annotations
 
+import threading
 from contextlib import contextmanager
 
+import redis.connection
 from sqlalchemy import event, func, select
 
 from contest.models import Answer, Attempt, EntrantToken, EntryOrigin
+from contest.state import keys
 from tests.play_support import make_bank, make_contest, make_units, right_answer
 
 
@@ -30,6 +33,56 @@ def sql_seen(app):
     finally:
         event.remove(engine, "before_cursor_execute", on_statement)
         event.remove(engine, "begin", on_begin)
+
+
+@contextmanager
+def redis_sends(monkeypatch):
+    """Commands (or pipelines) this thread sends to Redis inside the block, each as its first word."""
+    sent: list[str] = []
+    send = redis.connection.AbstractConnection.send_packed_command
+    here = threading.get_ident()
+
+    def counting(connection, command, check_health=True):
+        if threading.get_ident() == here:
+            first = command[0] if isinstance(command, list) else command
+            sent.append(bytes(first).split(b"\r\n")[2].decode())
+        return send(connection, command, check_health)
+
+    monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command", counting)
+    try:
+        yield sent
+    finally:
+        monkeypatch.undo()
+
+
+def test_an_answer_is_one_redis_call_and_one_statement(app, client, rt, monkeypatch):
+    """The hot path: the allowances, the cached attempt and the monitor's count are one script in
+    Redis (its counters under the contest's hash tag, so it also runs on a cluster); the answer and
+    its audit-log row are written by one statement on PostgreSQL, two on SQLite."""
+    contest = make_contest(rt, make_bank(rt.session))
+    unit_id = make_units(rt.session)[0].id
+    entered = client.post(f"/api/v1/contests/{contest.id}/entrants",
+                          json={"name": "王小明", "phone": "13912345678", "unit_id": unit_id}).get_json()
+    headers = {"Authorization": f"Bearer {entered['token']}"}
+    attempt = client.post(f"/api/v1/contests/{contest.id}/attempts", headers=headers).get_json()
+    first, second = attempt["questions"][:2]
+    url = f"/api/v1/attempts/{attempt['attempt_id']}/answers/"
+    assert client.put(url + str(first["id"]), headers=headers,  # loads the script into Redis
+                      json={"answer": right_answer(rt.session, first)}).status_code == 200
+    answer = right_answer(rt.session, second)
+    rt.session.close()
+
+    with redis_sends(monkeypatch) as sent, sql_seen(app) as seen:
+        saved = client.put(url + str(second["id"]), headers=headers, json={"answer": answer})
+    assert saved.status_code == 200, saved.get_json()
+    assert sent == ["EVALSHA"], sent
+    postgresql = rt.session.get_bind().dialect.name == "postgresql"
+    assert len(seen["statements"]) == (1 if postgresql else 2), seen
+    # Both answers counted on the monitor, and the worker's allowance counted in the contest's slot.
+    assert rt.state.boards.stats(contest.id)["answers"] == 2
+    assert sum(rt.state.boards.per_minute(contest.id).values()) == 2
+    counter = keys.contest_limit(contest.id, "answer:who", str(entered["entrant_id"]))
+    assert int(rt.state.redis.get(counter)) == 2 and f"{{c{contest.id}}}" in counter
 
 
 def test_submit_is_one_transaction(app, client, rt):

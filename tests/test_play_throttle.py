@@ -45,3 +45,6 @@ def test_answers_are_limited_per_entrant(client, rt, tight):
     url = f"/api/v1/attempts/{attempt['attempt_id']}/answers/{judge['id']}"
     codes = [client.put(url, headers=headers, json={"answer": True}).status_code for _ in range(4)]
     assert codes == [200, 200, 200, 429]
+    # The monitor counts the answers taken, not the refused one.
+    assert rt.state.boards.stats(contest.id)["answers"] == 3
+    assert sum(rt.state.boards.per_minute(contest.id).values()) == 3

@@ -206,15 +206,15 @@ def save_answer(rt: Runtime, caller: Caller, aid: int, qid: int, raw: object,
     """Store the answer if it arrived before the deadline; the last one in time counts.
 
     The hot path of a contest: one Redis round trip (allowances, the cached attempt and the
-    monitor's count, taken back if the answer is refused) and one SQL statement that writes
+    monitor's count, taken back if the answer is refused after the allowances) and one SQL statement that writes
     only while the attempt is open. `counters` are the caller's allowances (throttle.counters).
     """
     now = rt.clock.now()
     minute = ranking.minute_of(now)
     allowed, meta = rt.state.answer_gate(counters or [], caller.contest_id, aid, minute)
+    if not allowed:  # not counted on the monitor either
+        throttle.refuse()
     try:
-        if not allowed:
-            throttle.refuse()
         _store_answer(rt, caller, aid, qid, raw, now, meta)
     except Exception:  # refused or failed: not an accepted answer after all
         rt.state.boards.uncount_answer(caller.contest_id, minute)

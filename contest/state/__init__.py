@@ -23,7 +23,8 @@ routes node by node). tests/test_redis_cluster.py holds every script to it on a 
     jd:regrades:due                   zset    question id -> ms when its corrected key is applied once more (second pass)
     jd:{live}:dirty                   set     contest ids whose board or stats changed since they were last pushed
     jd:{live}:pushed                  hash    contest id -> Redis time (ms) of its last push, by any server process
-    jd:{limits}:<scope>:<sha256>      string  tries in the current window (login_user, login_addr), expires with it
+    jd:{c<cid>}:limit:<scope>:<sha256> string tries in the current window of an answer's allowances (answer:who, answer:addr)
+    jd:{limits}:<scope>:<sha256>      string  tries in the current window (login_user, login_addr, entry, attempt), expires with it
     jd:gamepin:<pin>                  string  game id of a live game (expires an hour after it is over)
     jd:{g<gid>}:game                  hash    state, index, deadline_ms, paused_left_ms, buzzer, players, count
     jd:{g<gid>}:players               hash    player id -> JSON {name (masked), unit, unit_id}
@@ -41,19 +42,18 @@ routes node by node). tests/test_redis_cluster.py holds every script to it on a 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
 import redis
 
 from contest.state import keys
+from contest.state.answer_gate import AnswerGate
 from contest.state.attempts import AttemptCache
 from contest.state.boards import Boards, Standing, rank_of_result
 from contest.state.games import GameState
 from contest.state.health import Health
-from contest.state.limits import TAKE_EACH, Limits
+from contest.state.limits import Limits
 from contest.state.live import LiveQueue
-from contest.state.pipes import eval_in
 from contest.state.regrades import RegradeQueue
 from contest.state.tokens import TokenCache
 
@@ -71,22 +71,15 @@ class State:
         self.tokens = TokenCache(client)
         self.live = LiveQueue(client)
         self.limits = Limits(client)
+        self._answer_gate = AnswerGate(client)
         self.games = GameState(client)
         self.regrades = RegradeQueue(client)
 
     def answer_gate(self, counters: Sequence[tuple[str, str, int, int]], cid: int, aid: int,
                     minute: str) -> tuple[bool, dict | None]:
-        """An answer's one round trip before SQL: count it against the allowances (as
-        Limits.take_each), recall the open attempt's cached facts (None if not cached), and
-        count it on the contest's monitor. A caller that then refuses the answer takes the
-        monitor's count back with `boards.uncount_answer`."""
-        names, args = self.limits.take_each_args(counters)
-        pipe = self.redis.pipeline(transaction=False)
-        eval_in(pipe, TAKE_EACH, names, args)
-        pipe.get(keys.attempt(cid, aid))
-        self.boards.count_answer(cid, minute, pipe)
-        allowed, meta, *_counts = pipe.execute()
-        return bool(allowed), json.loads(meta) if meta else None
+        """An answer's one round trip before SQL (AnswerGate.take): its allowances, the open
+        attempt's cached facts, and the monitor's count when the allowances hold."""
+        return self._answer_gate.take(counters, cid, aid, minute)
 
     def entered(self, token_hash: str, entrant_id: int, cid: int, created: bool) -> None:
         """An entry in one round trip: cache the new token's owner, and count a new entrant. The

@@ -112,6 +112,13 @@ def limit(scope: str, subject: str) -> str:
     return f"{PREFIX}:{{limits}}:{scope}:{digest}"
 
 
+def contest_limit(cid: int, scope: str, subject: str) -> str:
+    """A counter of tries within one contest (an answer's allowances), under the contest's hash tag
+    so that the answer's one script may count it with the contest's keys."""
+    digest = hashlib.sha256(subject.encode("utf-8")).hexdigest()[:32]
+    return f"{_contest(cid)}:limit:{scope}:{digest}"
+
+
 def _game(gid: int) -> str:
     return f"{PREFIX}:{{g{gid}}}"
 

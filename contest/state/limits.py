@@ -23,7 +23,7 @@ return allowed
 
 # KEYS: counters; ARGV: limit and window_s of each counter in turn. Like _TAKE, with an
 # allowance per counter (a worker's own and its address's), in one round trip.
-TAKE_EACH = """
+_TAKE_EACH = """
 local allowed = 1
 for i, key in ipairs(KEYS) do
   local tries = redis.call('INCR', key)
@@ -48,7 +48,7 @@ class Limits:
         self.redis = client
         self._take = client.register_script(_TAKE)
         self._give_back = client.register_script(_GIVE_BACK)
-        self._take_each = client.register_script(TAKE_EACH)
+        self._take_each = client.register_script(_TAKE_EACH)
 
     def take(self, counters: Sequence[tuple[str, str]], limit: int, window_s: int) -> bool:
         """Count one try against each (scope, subject); False if any allowance is used up."""
@@ -57,14 +57,9 @@ class Limits:
 
     def take_each(self, counters: Sequence[tuple[str, str, int, int]]) -> bool:
         """Count one try against each (scope, subject, limit, window_s); False if any is used up."""
-        names, args = self.take_each_args(counters)
-        return bool(self._take_each(keys=names, args=args))
-
-    def take_each_args(self, counters: Sequence[tuple[str, str, int, int]]) -> tuple[list[str], list[int]]:
-        """KEYS and ARGV of TAKE_EACH, for a caller that sends it in a pipeline."""
         names = [keys.limit(scope, subject) for scope, subject, _limit, _window in counters]
         args = [n for _scope, _subject, limit, window in counters for n in (limit, window)]
-        return names, args
+        return bool(self._take_each(keys=names, args=args))
 
     def give_back(self, scope: str, subject: str) -> None:
         """Un-count one try (it succeeded), so honest use does not eat the allowance."""
