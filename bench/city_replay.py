@@ -12,7 +12,10 @@ for each of its attempts starts, answers the 10 questions one by one with PUT, s
 looks at the leaderboard (GET). An answer that is late is followed by the next at once (no
 hidden queue in the generator). At most `--phones` attempts are in play at once; an arrival
 that finds them all busy waits, and that wait is reported as lag, as is the replay's
-overrun beyond `--minutes`. A unit's workers share one source address (a workplace NAT).
+overrun beyond `--minutes`. A worker plays one attempt at a time: an attempt drawn so close to
+the worker's previous one that it is due before that one ends starts at its end, and its lag
+counts from there (before, such overlaps of the plan showed as lag of up to half a minute).
+A unit's workers share one source address (a workplace NAT).
 Meanwhile 1,000 python-socketio clients watch the contest's leaderboard on /live, in a process
 of their own (`--watcher-processes`); the replay's process tells it when each participant's
 first submit came back, and it measures the push delay from there.
@@ -184,7 +187,10 @@ class Replay:
     submitted: Counter[int] = field(default_factory=Counter)   # unit index -> attempts submitted (200)
     participants: Counter[int] = field(default_factory=Counter)  # unit index -> entrants with a submit
     first_submits: list[float] = field(default_factory=list)   # when the k-th participant's submit came back
-    lag: list[float] = field(default_factory=list)             # per attempt: started late by (s)
+    # Per attempt: started late by (s), counted from its planned time or, when the worker's previous
+    # attempt was still running then (two draws of one worker's day close together), from that one's end.
+    lag: list[float] = field(default_factory=list)
+    overlapped: int = 0                                        # attempts due while the worker's previous one ran
     in_play: int = 0
     skipped: Counter[str] = field(default_factory=Counter)     # attempts not played, and why
     # Calls whose answer never came back (even when sent again): the server may have done them.
@@ -217,11 +223,14 @@ class Replay:
 async def play_entrant(run: Replay, who: Entrant) -> None:
     rng = random.Random(who.index)
     cid, token, participated = run.contest_id, None, False
+    free_at = 0.0   # time.monotonic() when this worker's previous attempt ended
     for due in who.arrivals:
+        if free_at > run.t0 + due:
+            run.overlapped += 1
         await asyncio.sleep(max(0.0, run.t0 + due - time.monotonic()))
         async with run.phones:
             run.in_play += 1
-            run.lag.append(time.monotonic() - run.t0 - due)
+            run.lag.append(time.monotonic() - max(run.t0 + due, free_at))
             http = Http("127.0.0.1", run.port, loopback_address(who.unit_index))
             try:
                 if token is None:
@@ -256,6 +265,7 @@ async def play_entrant(run: Replay, who: Entrant) -> None:
                 http.close()
                 run.in_play -= 1
                 run.wall.append(time.monotonic())
+                free_at = run.wall[-1]
 
 
 async def play_attempt(run: Replay, http: Http, token: str, rng: random.Random) -> bool | None:
@@ -744,7 +754,8 @@ def print_report(args, stores, plan, fig, sql, book, book_path, export_s, capaci
     print("|---|---|---|---|---|")
     for begin, end, calls, p99, lag99, worst in by_part(run, span):
         print(f"| {begin:.0f}–{end:.0f} | {calls} | {p99 * 1000:.0f} ms | {lag99:.1f} s | {worst * 1000:.0f} ms |")
-    print(f"lag (attempt started after its planned time): p50 {quantile(run.lag, .5):.1f} s, "
+    print(f"lag (attempt started after its planned time, or after the end of the worker's previous attempt "
+          f"if that ran past it: {run.overlapped} attempts): p50 {quantile(run.lag, .5):.1f} s, "
           f"p99 {quantile(run.lag, .99):.1f} s, max {max(run.lag, default=0):.1f} s; "
           f"overrun {max(0.0, span - planned_s):.0f} s; attempts not played: {dict(run.skipped) or 0}; "
           f"calls never answered (after one more try): {dict(run.unsure) or 0}")
