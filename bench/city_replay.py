@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import math
 import multiprocessing
 import os
@@ -208,6 +209,7 @@ class Replay:
     # Every progress line: (seconds into the run, calls done of each kind, attempts started, the phones'
     # event loop's worst lateness since the last line): the report's figures by part of the day.
     marks: list[tuple[float, tuple[int, ...], int, float]] = field(default_factory=list)
+    gc_pause_max: float = 0.0   # the phones' process's longest garbage collection (s): one cause of loop lateness
 
     def mark(self, now: float, loop_late: float) -> None:
         self.marks.append((now - self.t0, tuple(len(c.latencies) for c in self.calls.values()), len(self.lag),
@@ -449,11 +451,15 @@ async def report_progress(run: Replay, total_attempts: int, every: float = 30.0)
     last_answers, last_at, latest = 0, time.monotonic(), 0.0
     late = [0.0]
     ticker = asyncio.ensure_future(loop_lateness(late))
+    pauses = GcPauses()
+    gc.callbacks.append(pauses.on_gc)
     try:
         while True:
             await asyncio.sleep(every)
             now = time.monotonic()
             loop_late, late[0] = late[0], 0.0
+            gc_pause, pauses.longest = pauses.longest, 0.0
+            run.gc_pause_max = max(run.gc_pause_max, gc_pause)
             previous = run.marks[-1] if run.marks else (0.0, (0,) * len(run.calls), 0, 0.0)
             run.mark(now, loop_late)
             _, p99, lag99, _ = part_figures(run, previous, run.marks[-1])
@@ -462,11 +468,26 @@ async def report_progress(run: Replay, total_attempts: int, every: float = 30.0)
             latest = run.lag[-1] if run.lag else 0
             print(f"  {now - run.t0:6.0f} s: {len(run.wall)}/{total_attempts} attempts done, {run.in_play} in play, "
                   f"{(answers - last_answers) / (now - last_at):5.0f} answers/s, p99 {p99 * 1000:5.0f} ms, "
-                  f"lag p99 {lag99:.1f} s (latest {latest:.1f} s), loop late {loop_late * 1000:.0f} ms, "
+                  f"lag p99 {lag99:.1f} s (latest {latest:.1f} s), loop late {loop_late * 1000:.0f} ms "
+                  f"(gc {gc_pause * 1000:.0f} ms), "
                   f"errors {errors}", file=sys.stderr, flush=True)
             last_answers, last_at = answers, now
     finally:
         ticker.cancel()
+        gc.callbacks.remove(pauses.on_gc)
+
+
+class GcPauses:
+    """The longest garbage collection since `longest` was last reset (gc.callbacks)."""
+
+    def __init__(self) -> None:
+        self.longest, self._started = 0.0, 0.0
+
+    def on_gc(self, phase: str, _info: dict) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.longest = max(self.longest, time.perf_counter() - self._started)
 
 
 async def loop_lateness(late: list[float], every: float = 0.1) -> None:
@@ -526,6 +547,10 @@ async def replay(args, port: int, played, plan: list[Entrant], server_cpu) -> di
     total = sum(len(e.arrivals) for e in plan)
     progress = asyncio.ensure_future(report_progress(run, total))
     players = asyncio.gather(*(play_entrant(run, who) for who in plan))
+    # The plan and the 22,484 waiting workers live all day: out of the collector's scans, or each full
+    # collection stalls the phones' event loop (197 ms seen in a twentieth), which the calls' times show.
+    gc.collect()
+    gc.freeze()
     watchdog = asyncio.ensure_future(stall_watch(run, args.stall))
     interrupted = asyncio.Event()   # Ctrl-C: stop the replay but still check and report what was done
     asyncio.get_running_loop().add_signal_handler(signal.SIGINT, interrupted.set)
@@ -754,6 +779,7 @@ def print_report(args, stores, plan, fig, sql, book, book_path, export_s, capaci
     print("|---|---|---|---|---|")
     for begin, end, calls, p99, lag99, worst in by_part(run, span):
         print(f"| {begin:.0f}–{end:.0f} | {calls} | {p99 * 1000:.0f} ms | {lag99:.1f} s | {worst * 1000:.0f} ms |")
+    print(f"the phones' process: longest garbage collection {run.gc_pause_max * 1000:.0f} ms")
     print(f"lag (attempt started after its planned time, or after the end of the worker's previous attempt "
           f"if that ran past it: {run.overlapped} attempts): p50 {quantile(run.lag, .5):.1f} s, "
           f"p99 {quantile(run.lag, .99):.1f} s, max {max(run.lag, default=0):.1f} s; "
