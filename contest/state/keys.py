@@ -108,15 +108,17 @@ def limit(scope: str, subject: str) -> str:
 
     All counters share the `{limits}` hash tag, so one script may count several at once.
     """
-    digest = hashlib.sha256(subject.encode("utf-8")).hexdigest()[:32]
-    return f"{PREFIX}:{{limits}}:{scope}:{digest}"
+    return f"{PREFIX}:{{limits}}:{scope}:{_digest(subject)}"
 
 
 def contest_limit(cid: int, scope: str, subject: str) -> str:
     """A counter of tries within one contest (an answer's allowances), under the contest's hash tag
     so that the answer's one script may count it with the contest's keys."""
-    digest = hashlib.sha256(subject.encode("utf-8")).hexdigest()[:32]
-    return f"{_contest(cid)}:limit:{scope}:{digest}"
+    return f"{_contest(cid)}:limit:{scope}:{_digest(subject)}"
+
+
+def _digest(subject: str) -> str:
+    return hashlib.sha256(subject.encode("utf-8")).hexdigest()[:32]
 
 
 def _game(gid: int) -> str:
