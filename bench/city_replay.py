@@ -54,6 +54,7 @@ import math
 import multiprocessing
 import os
 import random
+import resource
 import signal
 import subprocess
 import sys
@@ -210,6 +211,7 @@ class Replay:
     # event loop's worst lateness since the last line): the report's figures by part of the day.
     marks: list[tuple[float, tuple[int, ...], int, float]] = field(default_factory=list)
     gc_pause_max: float = 0.0   # the phones' process's longest garbage collection (s): one cause of loop lateness
+    peak_memory: int = 0        # the phones' process's (bytes): it holds the old generation's cycles till the end
 
     def mark(self, now: float, loop_late: float) -> None:
         self.marks.append((now - self.t0, tuple(len(c.latencies) for c in self.calls.values()), len(self.lag),
@@ -551,6 +553,11 @@ async def replay(args, port: int, played, plan: list[Entrant], server_cpu) -> di
     # collection stalls the phones' event loop (197 ms seen in a twentieth), which the calls' times show.
     gc.collect()
     gc.freeze()
+    # Nor a full collection during the day: it scans every object alive since the freeze (the workers'
+    # sleeps, connections and papers in play) and took up to 212 ms at the whole city's lunch peak.
+    # Young collections go on; cycles that reach the old generation wait for the end (memory, not time).
+    thresholds = gc.get_threshold()
+    gc.set_threshold(thresholds[0], thresholds[1], 1 << 30)
     watchdog = asyncio.ensure_future(stall_watch(run, args.stall))
     interrupted = asyncio.Event()   # Ctrl-C: stop the replay but still check and report what was done
     asyncio.get_running_loop().add_signal_handler(signal.SIGINT, interrupted.set)
@@ -567,6 +574,8 @@ async def replay(args, port: int, played, plan: list[Entrant], server_cpu) -> di
         run.done_at_stop = len(run.wall)   # before the cancelled ones add theirs
         players.cancel()
         await asyncio.gather(players, return_exceptions=True)
+    gc.set_threshold(*thresholds)
+    run.peak_memory = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024   # bytes, by the day's end
     cpu = (server_cpu() - cpu0, cpu_seconds(os.getpid()) - own0)
     progress.cancel()
     live = await watchers.finish()
@@ -779,7 +788,8 @@ def print_report(args, stores, plan, fig, sql, book, book_path, export_s, capaci
     print("|---|---|---|---|---|")
     for begin, end, calls, p99, lag99, worst in by_part(run, span):
         print(f"| {begin:.0f}–{end:.0f} | {calls} | {p99 * 1000:.0f} ms | {lag99:.1f} s | {worst * 1000:.0f} ms |")
-    print(f"the phones' process: longest garbage collection {run.gc_pause_max * 1000:.0f} ms")
+    print(f"the phones' process: longest garbage collection {run.gc_pause_max * 1000:.0f} ms, "
+          f"peak memory over the day {run.peak_memory / 2**20:.0f} MB")
     print(f"lag (attempt started after its planned time, or after the end of the worker's previous attempt "
           f"if that ran past it: {run.overlapped} attempts): p50 {quantile(run.lag, .5):.1f} s, "
           f"p99 {quantile(run.lag, .99):.1f} s, max {max(run.lag, default=0):.1f} s; "
