@@ -87,12 +87,46 @@ def write_rows(connection: Connection, rows: list[dict]) -> list[bool]:
         if _one_entrant_per_attempt(rows):
             return _accept_and_log(connection, rows)
         return [_accept_and_log(connection, [row])[0] for row in rows]  # never in practice: keep them apart
-    accept = _accept_statement(connection.dialect.name)
-    stored = [connection.execute(accept, row).first() is not None for row in rows]
+    if len(rows) > 1 and _one_entrant_per_attempt(rows):
+        stored = _accept_batch_sqlite(connection, rows)
+    else:
+        accept = _accept_statement(connection.dialect.name)
+        stored = [connection.execute(accept, row).first() is not None for row in rows]
     logged = [row for row, ok in zip(rows, stored, strict=True) if ok]
     if logged:
         connection.execute(_LOG_STATEMENT, logged)
     return stored
+
+
+# On SQLite a batch is accepted by one statement too: the rows go in as one JSON array, read back
+# with json_each (SQLite has no arrays to unnest). Row by row, SQLAlchemy's work around each INSERT
+# cost more than SQLite's: building the rows was 7 % of the server's time in contest_load's mix.
+# The values are bound as the columns' types would bind them, so they are stored exactly alike.
+# `WHERE` is required: without it SQLite would read ON CONFLICT as a join's ON.
+_ACCEPT_BATCH_SQLITE = """
+INSERT INTO answers (attempt_id, question_id, answer, received_at)
+SELECT json_extract(v.value, '$[0]'), json_extract(v.value, '$[1]'), json_extract(v.value, '$[2]'),
+       json_extract(v.value, '$[3]')
+FROM json_each(?) AS v
+WHERE EXISTS (SELECT 1 FROM attempts WHERE attempts.id = json_extract(v.value, '$[0]')
+              AND attempts.status = 'open' AND attempts.entrant_id = json_extract(v.value, '$[4]'))
+ORDER BY v.key
+ON CONFLICT (attempt_id, question_id) DO UPDATE SET answer = excluded.answer, received_at = excluded.received_at
+RETURNING attempt_id, question_id
+"""
+
+
+def _accept_batch_sqlite(connection: Connection, rows: list[dict]) -> list[bool]:
+    """SQLite: store the batch (its order kept, so of two answers to one question the later
+    counts); whether each row was stored. Every row of one attempt has one entrant (the caller
+    checks), so the (attempt, question) pairs written tell which rows were."""
+    dialect = connection.dialect
+    as_json = _ANSWERS.c.answer.type.dialect_impl(dialect).bind_processor(dialect)
+    as_time = _ANSWERS.c.received_at.type.dialect_impl(dialect).bind_processor(dialect)
+    batch = json.dumps([[row["aid"], row["qid"], as_json(row["answer"]), as_time(row["now"]), row["entrant"]]
+                        for row in rows], ensure_ascii=False)
+    written = {tuple(key) for key in connection.exec_driver_sql(_ACCEPT_BATCH_SQLITE, (batch,))}
+    return [(row["aid"], row["qid"]) in written for row in rows]
 
 
 def _one_entrant_per_attempt(rows: list[dict]) -> bool:
