@@ -65,7 +65,7 @@ def test_one_bad_row_fails_alone_and_a_closed_attempt_stores_nothing(app, client
 
 
 def test_in_one_batch_the_last_answer_to_a_question_counts_and_each_is_logged(app, client, rt, clock):
-    """One statement for the batch on PostgreSQL, row by row on SQLite: the same outcome."""
+    """One statement for the batch on PostgreSQL, one to accept and one to log on SQLite: as row by row."""
     (first, (qid, *_)), (second, (second_qid, *_)) = _open_attempts(client, rt, 2)
     other_qid = next(item["qid"] for item in first.paper if item["qid"] != qid)
     writer = answer_writer(rt.session.get_bind())
@@ -78,6 +78,10 @@ def test_in_one_batch_the_last_answer_to_a_question_counts_and_each_is_logged(ap
     stored = dict(rt.session.execute(select(Answer.question_id, Answer.answer).where(Answer.attempt_id == first.id)).all())
     assert stored == {qid: False, other_qid: True}
     assert _count(rt, AnswerLog, AnswerLog.attempt_id == first.id) == 3
+    # Logged in arrival order: for one question, the highest log id is the answer stored.
+    logged = rt.session.scalars(select(AnswerLog.answer).where(AnswerLog.attempt_id == first.id,
+                                                                AnswerLog.question_id == qid).order_by(AnswerLog.id)).all()
+    assert logged == [True, False]
     saved_at = rt.session.scalar(select(Answer.received_at).where(Answer.attempt_id == second.id))
     assert saved_at == clock.now()  # an aware UTC time, as written row by row
 

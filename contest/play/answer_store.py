@@ -88,19 +88,18 @@ def write_rows(connection: Connection, rows: list[dict]) -> list[bool]:
             return _accept_and_log(connection, rows)
         return [_accept_and_log(connection, [row])[0] for row in rows]  # never in practice: keep them apart
     if len(rows) > 1 and _one_entrant_per_attempt(rows):
-        stored = _accept_batch_sqlite(connection, rows)
-    else:
-        accept = _accept_statement(connection.dialect.name)
-        stored = [connection.execute(accept, row).first() is not None for row in rows]
+        return _accept_and_log_sqlite(connection, rows)
+    accept = _accept_statement(connection.dialect.name)
+    stored = [connection.execute(accept, row).first() is not None for row in rows]
     logged = [row for row, ok in zip(rows, stored, strict=True) if ok]
     if logged:
         connection.execute(_LOG_STATEMENT, logged)
     return stored
 
 
-# On SQLite a batch is accepted by one statement too: the rows go in as one JSON array, read back
-# with json_each (SQLite has no arrays to unnest). Row by row, SQLAlchemy's work around each INSERT
-# cost more than SQLite's: building the rows was 7 % of the server's time in contest_load's mix.
+# On SQLite a batch is accepted, and then logged, by one statement each: the rows go in as one
+# JSON array, read back with json_each (SQLite has no arrays to unnest). Row by row, SQLAlchemy's
+# work around each INSERT cost more than SQLite's: 7 % of the server's time in contest_load's mix.
 # The values are bound as the columns' types would bind them, so they are stored exactly alike.
 # `WHERE` is required: without it SQLite would read ON CONFLICT as a join's ON.
 _ACCEPT_BATCH_SQLITE = """
@@ -114,19 +113,34 @@ ORDER BY v.key
 ON CONFLICT (attempt_id, question_id) DO UPDATE SET answer = excluded.answer, received_at = excluded.received_at
 RETURNING attempt_id, question_id
 """
+_LOG_BATCH_SQLITE = """
+INSERT INTO answer_log (contest_id, entrant_id, attempt_id, question_id, answer, received_at)
+SELECT json_extract(v.value, '$[5]'), json_extract(v.value, '$[4]'), json_extract(v.value, '$[0]'),
+       json_extract(v.value, '$[1]'), json_extract(v.value, '$[2]'), json_extract(v.value, '$[3]')
+FROM json_each(?) AS v
+ORDER BY v.key
+"""
 
 
-def _accept_batch_sqlite(connection: Connection, rows: list[dict]) -> list[bool]:
-    """SQLite: store the batch (its order kept, so of two answers to one question the later
-    counts); whether each row was stored. Every row of one attempt has one entrant (the caller
-    checks), so the (attempt, question) pairs written tell which rows were."""
+def _accept_and_log_sqlite(connection: Connection, rows: list[dict]) -> list[bool]:
+    """SQLite: store the batch in its order (of two answers to one question the later counts) and
+    log the stored rows in that order; whether each row was stored. Every row of one attempt has
+    one entrant (the caller checks), so the (attempt, question) pairs written tell which rows were."""
     dialect = connection.dialect
     as_json = _ANSWERS.c.answer.type.dialect_impl(dialect).bind_processor(dialect)
     as_time = _ANSWERS.c.received_at.type.dialect_impl(dialect).bind_processor(dialect)
-    batch = json.dumps([[row["aid"], row["qid"], as_json(row["answer"]), as_time(row["now"]), row["entrant"]]
-                        for row in rows], ensure_ascii=False)
-    written = {tuple(key) for key in connection.exec_driver_sql(_ACCEPT_BATCH_SQLITE, (batch,))}
-    return [(row["aid"], row["qid"]) in written for row in rows]
+    values = [[row["aid"], row["qid"], as_json(row["answer"]), as_time(row["now"]), row["entrant"], row["contest"]]
+              for row in rows]
+    written = {tuple(key) for key in connection.exec_driver_sql(_ACCEPT_BATCH_SQLITE, (_json_array(values),))}
+    stored = [(value[0], value[1]) in written for value in values]
+    logged = [value for value, ok in zip(values, stored, strict=True) if ok]
+    if logged:
+        connection.exec_driver_sql(_LOG_BATCH_SQLITE, (_json_array(logged),))
+    return stored
+
+
+def _json_array(values: list[list]) -> str:
+    return json.dumps(values, ensure_ascii=False)
 
 
 def _one_entrant_per_attempt(rows: list[dict]) -> bool:
