@@ -143,7 +143,7 @@ def test_daily_limit_then_next_day(client, setup, clock, rt):
     assert client.post(f"/api/v1/contests/{cid}/attempts", headers=auth(token)).status_code == 201
 
 
-def test_other_entrants_attempt_is_forbidden(client, setup):
+def test_other_entrants_attempt_is_forbidden(client, rt, setup):
     cid, unit = setup["contest"].id, setup["units"][0].id
     owner = enter(client, cid, unit)["token"]
     other = enter(client, cid, unit, phone="13900000002", name="李四")["token"]
@@ -151,7 +151,18 @@ def test_other_entrants_attempt_is_forbidden(client, setup):
     qid = attempt["questions"][0]["id"]
     r = client.put(f"/api/v1/attempts/{attempt['attempt_id']}/answers/{qid}", headers=auth(other), json={"answer": ["A"]})
     assert r.status_code == 403
-    assert client.post(f"/api/v1/attempts/{attempt['attempt_id']}/submit", headers=auth(other)).status_code == 403
+    refused = client.post(f"/api/v1/attempts/{attempt['attempt_id']}/submit", headers=auth(other))
+    assert refused.status_code == 403 and refused.get_json()["error"] == "not_yours"
+    # An entrant of another contest, and an attempt that does not exist.
+    elsewhere = make_contest(rt, setup["bank"])
+    stranger = enter(client, elsewhere.id, unit, phone="13900000003", name="王五")["token"]
+    refused = client.post(f"/api/v1/attempts/{attempt['attempt_id']}/submit", headers=auth(stranger))
+    assert refused.status_code == 403 and refused.get_json()["error"] == "not_yours"
+    missing = client.post(f"/api/v1/attempts/{attempt['attempt_id'] + 1000}/submit", headers=auth(owner))
+    assert missing.status_code == 404 and missing.get_json()["error"] == "attempt_not_found"
+    # Refused submits closed nothing: the owner's attempt is still open, and theirs to submit.
+    assert client.get(f"/api/v1/attempts/{attempt['attempt_id']}", headers=auth(owner)).get_json()["status"] == "open"
+    assert client.post(f"/api/v1/attempts/{attempt['attempt_id']}/submit", headers=auth(owner)).status_code == 200
 
 
 @pytest.mark.parametrize("qtype, bad", [("single", ["A", "B"]), ("single", "A"), ("multiple", ["Z"]),
