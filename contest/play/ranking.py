@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from contest.clock import contest_day, iso, to_ms
@@ -69,20 +69,25 @@ def standings_from_attempts(mode: str, unit_of: dict[int, int],
 
 
 def _finished_attempts(session: Session, cid: int, entrant_id: int | None = None):
-    return session.execute(finished_query(cid, entrant_id))
+    if entrant_id is not None:  # at every submit: the statement is built once
+        return session.execute(_ENTRANTS_FINISHED, {"entrant": entrant_id})
+    return session.execute(finished_query(cid))
+
+
+# Table columns, not ORM attributes: this runs at every submit (a plain select is cheaper).
+_ATTEMPTS = Attempt.__table__
+_FINISHED = select(_ATTEMPTS.c.entrant_id, _ATTEMPTS.c.score, _ATTEMPTS.c.duration_ms, _ATTEMPTS.c.finished_at,
+                   _ATTEMPTS.c.id).where(_ATTEMPTS.c.status == "finished")
+# One entrant: by its own index only (an entrant belongs to one contest). With the contest in the
+# filter too, SQLite picks (contest_id, status) and reads every finished attempt.
+_ENTRANTS_FINISHED = _FINISHED.where(_ATTEMPTS.c.entrant_id == bindparam("entrant"))
 
 
 def finished_query(cid: int, entrant_id: int | None = None):
     """The finished attempts of a contest, or of one of its entrants."""
-    # Table columns, not ORM attributes: this runs at every submit (a plain select is cheaper).
-    attempts = Attempt.__table__
-    query = select(attempts.c.entrant_id, attempts.c.score, attempts.c.duration_ms, attempts.c.finished_at,
-                   attempts.c.id).where(attempts.c.status == "finished")
-    # One entrant: by its own index only (an entrant belongs to one contest). With the contest
-    # in the filter too, SQLite picks (contest_id, status) and reads every finished attempt.
     if entrant_id is not None:
-        return query.where(attempts.c.entrant_id == entrant_id)
-    return query.where(attempts.c.contest_id == cid)
+        return _FINISHED.where(_ATTEMPTS.c.entrant_id == entrant_id)
+    return _FINISHED.where(_ATTEMPTS.c.contest_id == cid)
 
 
 def standing_for(session: Session, contest: Contest, entrant_id: int, unit_id: int) -> Standing | None:
