@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from contest.models import Answer, AnswerLog, Attempt
+from contest.play import answer_store
 from contest.play.answer_store import writer as answer_writer
 from tests.play_support import make_bank, make_contest, make_units
 
@@ -64,8 +65,12 @@ def test_one_bad_row_fails_alone_and_a_closed_attempt_stores_nothing(app, client
     assert _count(rt, Answer, Answer.attempt_id == closed.id) == 0
 
 
-def test_in_one_batch_the_last_answer_to_a_question_counts_and_each_is_logged(app, client, rt, clock):
-    """One statement for the batch on PostgreSQL, one to accept and one to log on SQLite: as row by row."""
+@pytest.mark.parametrize("batches", [True, False], ids=["sqlite-json-each", "sqlite-row-by-row"])
+def test_in_one_batch_the_last_answer_to_a_question_counts_and_each_is_logged(app, client, rt, clock, monkeypatch,
+                                                                              batches):
+    """One statement for the batch on PostgreSQL, one to accept and one to log on SQLite (row by row
+    on an SQLite without json_each): the same outcome."""
+    monkeypatch.setattr(answer_store, "SQLITE_BATCHES", batches)
     (first, (qid, *_)), (second, (second_qid, *_)) = _open_attempts(client, rt, 2)
     other_qid = next(item["qid"] for item in first.paper if item["qid"] != qid)
     writer = answer_writer(rt.session.get_bind())

@@ -4,6 +4,7 @@ contest/group_commit.py). An acknowledged answer is in SQL before its 200 leaves
 from __future__ import annotations
 
 import json
+import sqlite3
 from datetime import UTC
 
 from sqlalchemy import Integer, bindparam, insert, select, text
@@ -87,7 +88,7 @@ def write_rows(connection: Connection, rows: list[dict]) -> list[bool]:
         if _one_entrant_per_attempt(rows):
             return _accept_and_log(connection, rows)
         return [_accept_and_log(connection, [row])[0] for row in rows]  # never in practice: keep them apart
-    if len(rows) > 1 and _one_entrant_per_attempt(rows):
+    if SQLITE_BATCHES and len(rows) > 1 and _one_entrant_per_attempt(rows):
         return _accept_and_log_sqlite(connection, rows)
     accept = _accept_statement(connection.dialect.name)
     stored = [connection.execute(accept, row).first() is not None for row in rows]
@@ -102,6 +103,9 @@ def write_rows(connection: Connection, rows: list[dict]) -> list[bool]:
 # work around each INSERT cost more than SQLite's: 7 % of the server's time in contest_load's mix.
 # The values are bound as the columns' types would bind them, so they are stored exactly alike.
 # `WHERE` is required: without it SQLite would read ON CONFLICT as a join's ON.
+# json_each is part of every SQLite from 3.38 (before, only where it was compiled in): an older
+# one writes row by row.
+SQLITE_BATCHES = sqlite3.sqlite_version_info >= (3, 38, 0)
 _ACCEPT_BATCH_SQLITE = """
 INSERT INTO answers (attempt_id, question_id, answer, received_at)
 SELECT json_extract(v.value, '$[0]'), json_extract(v.value, '$[1]'), json_extract(v.value, '$[2]'),
