@@ -1,0 +1,131 @@
+"""One Redis connection shared by every request of a process at once, for the hot path's script.
+
+Through redis-py's pool each call takes a connection, writes, waits for its own reply and gives
+the connection back: the pool's bookkeeping, a retry wrapper and one socket read per call. Here
+each caller writes its command and queues for its reply; whoever holds the reading turn reads
+the replies in the order they were sent and hands each to its caller, so under load one read
+from the socket serves many calls (Redis answers a connection's commands in order). It works the
+same with threads and with gevent's patched locks.
+
+A connection idle for a second is checked before use (closed by Redis, e.g. after a restart, it
+is replaced), as redis-py's pool checks one. A command is sent again only when it never went
+out; one whose connection broke after it was sent fails with the connection's error (it may
+have run).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections import deque
+
+import redis
+from redis.exceptions import ConnectionError, NoScriptError, TimeoutError
+
+# A connection unused this long is checked before the next command goes out on it.
+IDLE_CHECK_S = 1.0
+
+
+class _Slot:
+    __slots__ = ("connection", "done", "reply", "error")
+
+    def __init__(self) -> None:
+        self.connection = None  # the connection its command went out on
+        self.done = False
+        self.reply: object = None
+        self.error: BaseException | None = None
+
+
+class SharedConnection:
+    def __init__(self, client: redis.Redis) -> None:
+        pool = client.connection_pool
+        self._make = lambda: pool.connection_class(**pool.connection_kwargs)
+        self._connection = None
+        self._pid = os.getpid()
+        self._waiting: deque[_Slot] = deque()  # sent, reply not yet read: oldest first
+        self._writing = threading.Lock()  # one command on the wire at a time
+        self._reading = threading.Lock()  # the reading turn
+        self._book = threading.Lock()  # the queue of waiting slots and their outcomes
+        self._last_sent = 0.0
+
+    def evalsha(self, sha: str, script: str, names: list[str], args: list[object]) -> object:
+        """EVALSHA, loading the script first if Redis does not know it (a fresh or flushed Redis)."""
+        try:
+            return self.call("EVALSHA", sha, len(names), *names, *args)
+        except NoScriptError:
+            self.call("SCRIPT", "LOAD", script)
+            return self.call("EVALSHA", sha, len(names), *names, *args)
+
+    def call(self, *command: object) -> object:
+        slot = _Slot()
+        self._send(slot, command)
+        with self._reading:
+            while not slot.done:
+                self._read_one()
+        if slot.error is not None:
+            raise slot.error
+        return slot.reply
+
+    def _send(self, slot: _Slot, command: tuple) -> None:
+        with self._writing:
+            if self._pid != os.getpid():  # a forked server process: the parent's socket is not ours
+                self._connection, self._pid = None, os.getpid()
+                self._waiting.clear()
+            connection = self._connection or self._make()
+            packed = connection.pack_command(*command)
+            now = time.monotonic()
+            if now - self._last_sent > IDLE_CHECK_S and not self._waiting:
+                connection = self._checked(connection)
+            self._last_sent = now
+            try:
+                connection.send_packed_command(packed, check_health=False)  # connects if need be
+            except (ConnectionError, TimeoutError, OSError) as error:
+                # Nothing of this command reached Redis, so it may go out on a fresh connection.
+                self._drop(connection, error)
+                connection = self._make()
+                connection.send_packed_command(packed, check_health=False)
+            slot.connection = self._connection = connection
+            with self._book:
+                self._waiting.append(slot)
+
+    def _checked(self, connection):
+        """The connection, or a fresh one if Redis closed it meanwhile (nothing is outstanding on
+        it, so anything readable means it was closed, or is about to be)."""
+        try:
+            if connection._sock is None or not connection.can_read(timeout=0):
+                return connection
+        except (ConnectionError, TimeoutError, OSError):
+            pass
+        self._drop(connection, ConnectionError("Redis closed the connection"))
+        return self._make()
+
+    def _read_one(self) -> None:
+        """Read the oldest outstanding reply and hand it to its caller (the reading turn is held)."""
+        with self._book:
+            slot = self._waiting[0]
+        connection = slot.connection
+        reply, failure = None, None
+        try:
+            reply = connection.read_response()
+        except redis.ResponseError as error:  # this command's own error, e.g. NOSCRIPT
+            failure = error
+        except (ConnectionError, TimeoutError, OSError) as error:
+            with self._writing:
+                self._drop(connection, error)
+            return
+        with self._book:
+            if not slot.done:  # not already failed by a drop of its connection
+                self._waiting.popleft()
+                slot.reply, slot.error, slot.done = reply, failure, True
+
+    def _drop(self, connection, error: BaseException) -> None:
+        """Close a broken connection for good (the writing lock is held, so no one sends on it
+        meanwhile): every command still waiting on it gets the error."""
+        with self._book:
+            while self._waiting and self._waiting[0].connection is connection:
+                slot = self._waiting.popleft()
+                slot.error, slot.done = error, True
+        connection.disconnect()
+        if self._connection is connection:
+            self._connection = None
