@@ -82,3 +82,20 @@ def test_a_connection_broken_under_a_command_fails_that_command_and_then_recover
     waiter.join(timeout=10)
     assert not waiter.is_alive() and "error" in outcome, outcome
     assert shared.call("ECHO", "after") == "after"
+
+
+def test_a_pipeline_goes_out_at_once_and_answers_in_order(client):
+    shared = SharedConnection(client)
+    pipe = client.pipeline(transaction=False)
+    pipe.set("jd:test:shared", "一", ex=60)
+    pipe.get("jd:test:shared")
+    pipe.incr("jd:test:shared:n")
+    assert shared.execute(pipe) == ["OK", "一", 1]
+    assert pipe.command_stack == []  # the pipeline is empty again, as after its own execute
+    # A failed command's error is raised, after every reply was read: the connection stays in step.
+    pipe.incr("jd:test:shared")  # not a number
+    pipe.incr("jd:test:shared:n")
+    with pytest.raises(redis.ResponseError):
+        shared.execute(pipe)
+    assert client.get("jd:test:shared:n") == "2"
+    assert shared.call("ECHO", "in step") == "in step"

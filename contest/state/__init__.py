@@ -55,6 +55,7 @@ from contest.state.health import Health
 from contest.state.limits import Limits
 from contest.state.live import LiveQueue
 from contest.state.regrades import RegradeQueue
+from contest.state.shared_connection import SharedConnection, execute
 from contest.state.tokens import TokenCache
 
 __all__ = ["State", "Standing", "keys"]
@@ -65,13 +66,16 @@ class State:
 
     def __init__(self, client: redis.Redis) -> None:
         self.redis = client
+        # On one Redis, the hot paths' calls share one connection (shared_connection.py); a
+        # cluster's client routes each call to its slot's node itself.
+        self.shared = None if isinstance(client, redis.RedisCluster) else SharedConnection(client)
         self.health = Health(client)
         self.boards = Boards(client, self.health)
-        self.attempts = AttemptCache(client)
+        self.attempts = AttemptCache(client, self.shared)
         self.tokens = TokenCache(client)
         self.live = LiveQueue(client)
-        self.limits = Limits(client)
-        self._answer_gate = AnswerGate(client)
+        self.limits = Limits(client, self.shared)
+        self._answer_gate = AnswerGate(client, self.shared)
         self.games = GameState(client)
         self.regrades = RegradeQueue(client)
 
@@ -88,7 +92,7 @@ class State:
         self.attempts.remember_token(token_hash, entrant_id, cid, pipe)
         if created:
             self.boards.count_entrant(cid, pipe)
-        pipe.execute()
+        execute(self.shared, pipe)
         self.tokens.keep(token_hash, (entrant_id, cid))
 
     def finish_attempt(self, cid: int, aid: int, standing: Standing) -> int | None:
@@ -97,5 +101,5 @@ class State:
         pipe = self.redis.pipeline(transaction=False)
         self.attempts.forget(cid, aid, pipe)
         self.boards.record_finish(cid, standing, pipe)
-        _deleted, _dequeued, rank, _marked = pipe.execute()
+        _deleted, _dequeued, rank, _marked = execute(self.shared, pipe)
         return rank_of_result(rank)

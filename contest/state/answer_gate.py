@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import redis
 
 from contest.state import keys
-from contest.state.shared_connection import SharedConnection
+from contest.state.shared_connection import SharedConnection, run_script
 
 # KEYS: the answer's n allowance counters, then the attempt's cache, the contest's stats and its
 # answers per minute. ARGV: n, the limit and window of each counter in turn, the minute.
@@ -33,11 +33,9 @@ return {allowed, redis.call('GET', KEYS[n + 1])}
 
 
 class AnswerGate:
-    def __init__(self, client: redis.Redis) -> None:
+    def __init__(self, client: redis.Redis, shared: SharedConnection | None) -> None:
         self._gate = client.register_script(ANSWER_GATE)
-        # On one Redis, every answer's call goes out on one shared connection (shared_connection.py);
-        # a cluster's client routes each call to its slot's node itself.
-        self._shared = None if isinstance(client, redis.RedisCluster) else SharedConnection(client)
+        self._shared = shared
 
     def take(self, counters: Sequence[tuple[str, str, int, int]], cid: int, aid: int,
              minute: str) -> tuple[bool, dict | None]:
@@ -48,8 +46,5 @@ class AnswerGate:
         names = [keys.contest_limit(cid, scope, subject) for scope, subject, _limit, _window in counters]
         args = [len(names), *(n for _scope, _subject, limit, window in counters for n in (limit, window)), minute]
         names += [keys.attempt(cid, aid), keys.stats(cid), keys.per_minute(cid)]
-        if self._shared is None:
-            allowed, meta = self._gate(keys=names, args=args)
-        else:
-            allowed, meta = self._shared.evalsha(self._gate.sha, ANSWER_GATE, names, args)
+        allowed, meta = run_script(self._shared, self._gate, names, args)
         return bool(allowed), json.loads(meta) if meta else None

@@ -10,6 +10,7 @@ import json
 import redis
 
 from contest.state import keys
+from contest.state.shared_connection import SharedConnection, execute
 
 TOKEN_TTL_S = 7 * 24 * 3600
 
@@ -23,8 +24,9 @@ return due
 
 
 class AttemptCache:
-    def __init__(self, client: redis.Redis) -> None:
+    def __init__(self, client: redis.Redis, shared: SharedConnection | None = None) -> None:
         self.redis = client
+        self._shared = shared
         self._take_due = client.register_script(TAKE_DUE)
 
     def remember_token(self, token_hash: str, entrant_id: int, contest_id: int,
@@ -47,7 +49,7 @@ class AttemptCache:
         pipe.set(keys.attempt(cid, aid), json.dumps(meta, separators=(",", ":")), ex=max(ttl_s, 60))
         if finish_at_ms is not None:
             pipe.zadd(keys.deadlines(), {f"{cid}:{aid}": finish_at_ms})
-        pipe.execute()
+        execute(self._shared, pipe)
 
     def recall(self, cid: int, aid: int) -> dict | None:
         raw = self.redis.get(keys.attempt(cid, aid))

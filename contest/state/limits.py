@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import redis
 
 from contest.state import keys
+from contest.state.shared_connection import SharedConnection, run_script
 
 # KEYS: counters; ARGV: limit, window_s. Counts one try on every counter at once, so
 # parallel tries cannot all slip under the limit. A counter's window opens at its first
@@ -44,8 +45,9 @@ return 0
 class Limits:
     """Fixed-window allowances, e.g. 10 login failures per 15 minutes per username."""
 
-    def __init__(self, client: redis.Redis) -> None:
+    def __init__(self, client: redis.Redis, shared: SharedConnection | None = None) -> None:
         self.redis = client
+        self._shared = shared  # for take_each, on every worker's entry and start
         self._take = client.register_script(_TAKE)
         self._give_back = client.register_script(_GIVE_BACK)
         self._take_each = client.register_script(_TAKE_EACH)
@@ -59,7 +61,7 @@ class Limits:
         """Count one try against each (scope, subject, limit, window_s); False if any is used up."""
         names = [keys.limit(scope, subject) for scope, subject, _limit, _window in counters]
         args = [n for _scope, _subject, limit, window in counters for n in (limit, window)]
-        return bool(self._take_each(keys=names, args=args))
+        return bool(run_script(self._shared, self._take_each, names, args))
 
     def give_back(self, scope: str, subject: str) -> None:
         """Un-count one try (it succeeded), so honest use does not eat the allowance."""

@@ -1,4 +1,4 @@
-"""One Redis connection shared by every request of a process at once, for the hot path's script.
+"""One Redis connection shared by every request of a process at once, for the hot paths' calls.
 
 Through redis-py's pool each call takes a connection, writes, waits for its own reply and gives
 the connection back: the pool's bookkeeping, a retry wrapper and one socket read per call. Here
@@ -8,9 +8,9 @@ from the socket serves many calls (Redis answers a connection's commands in orde
 same with threads and with gevent's patched locks.
 
 A connection idle for a second is checked before use (closed by Redis, e.g. after a restart, it
-is replaced), as redis-py's pool checks one. A command is sent again only when it never went
-out; one whose connection broke after it was sent fails with the connection's error (it may
-have run).
+is replaced), as redis-py's pool checks one. A single command whose sending failed goes out
+again on a fresh connection (Redis does not run a command cut off midway); a command whose
+connection broke after it was sent fails with the connection's error (it may have run).
 """
 
 from __future__ import annotations
@@ -58,22 +58,39 @@ class SharedConnection:
             return self.call("EVALSHA", sha, len(names), *names, *args)
 
     def call(self, *command: object) -> object:
-        slot = _Slot()
-        self._send(slot, command)
-        with self._reading:
-            while not slot.done:
-                self._read_one()
-        if slot.error is not None:
-            raise slot.error
-        return slot.reply
+        return self.run([command])[0]
 
-    def _send(self, slot: _Slot, command: tuple) -> None:
+    def execute(self, pipe: redis.client.Pipeline) -> list:
+        """Send a (non-transactional) pipeline's queued commands together and read their replies,
+        as Redis sent them (no redis-py response callbacks); raises the first error reply."""
+        commands = [args for args, _options in pipe.command_stack]
+        pipe.reset()
+        replies = self.run(commands, raise_first=False)
+        for reply in replies:
+            if isinstance(reply, redis.ResponseError):
+                raise reply
+        return replies
+
+    def run(self, commands: list[tuple], raise_first: bool = True) -> list:
+        """Send the commands at once and read their replies in order; a failed command's reply is
+        its error (raised, the first of them, with `raise_first`)."""
+        slots = [_Slot() for _ in commands]
+        self._send(slots, commands)
+        with self._reading:
+            while not slots[-1].done:  # replies come in order: the last one done means all are
+                self._read_one()
+        for slot in slots:
+            if slot.error is not None and (raise_first or not isinstance(slot.error, redis.ResponseError)):
+                raise slot.error
+        return [slot.error or slot.reply for slot in slots]
+
+    def _send(self, slots: list[_Slot], commands: list[tuple]) -> None:
         with self._writing:
             if self._pid != os.getpid():  # a forked server process: the parent's socket is not ours
                 self._connection, self._pid = None, os.getpid()
                 self._waiting.clear()
             connection = self._connection or self._make()
-            packed = connection.pack_command(*command)
+            packed = connection.pack_commands(commands)
             now = time.monotonic()
             if now - self._last_sent > IDLE_CHECK_S and not self._waiting:
                 connection = self._checked(connection)
@@ -81,13 +98,17 @@ class SharedConnection:
             try:
                 connection.send_packed_command(packed, check_health=False)  # connects if need be
             except (ConnectionError, TimeoutError, OSError) as error:
-                # Nothing of this command reached Redis, so it may go out on a fresh connection.
                 self._drop(connection, error)
+                if len(commands) > 1:  # some of them may have reached Redis and run
+                    raise
+                # A command cut off by the failure is not run, so it may go out on a fresh connection.
                 connection = self._make()
                 connection.send_packed_command(packed, check_health=False)
-            slot.connection = self._connection = connection
+            self._connection = connection
+            for slot in slots:
+                slot.connection = connection
             with self._book:
-                self._waiting.append(slot)
+                self._waiting.extend(slots)
 
     def _checked(self, connection):
         """The connection, or a fresh one if Redis closed it meanwhile (nothing is outstanding on
@@ -129,3 +150,16 @@ class SharedConnection:
         connection.disconnect()
         if self._connection is connection:
             self._connection = None
+
+
+def execute(shared: SharedConnection | None, pipe: redis.client.Pipeline) -> list:
+    """Run a non-transactional pipeline on the shared connection, or by redis-py where there is
+    none (a cluster). Callers read no reply that redis-py would have converted."""
+    return pipe.execute() if shared is None else shared.execute(pipe)
+
+
+def run_script(shared: SharedConnection | None, script, names: list[str], args: list[object]) -> object:
+    """Run a registered script (redis-py's Script) on the shared connection, or by redis-py."""
+    if shared is None:
+        return script(keys=names, args=args)
+    return shared.evalsha(script.sha, script.script, names, args)
