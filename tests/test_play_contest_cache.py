@@ -89,3 +89,17 @@ def test_a_change_made_elsewhere_is_seen_once_the_copy_expires(app, client, rt, 
     monkeypatch.setattr(contests, "CACHE_SECONDS", 0.0)
     reply = _start(client, cid, second)
     assert (reply.status_code, reply.get_json()["error"]) == (403, "contest_closed")
+
+
+def test_the_settings_copy_is_of_no_session_and_follows_a_change(app, rt):
+    from sqlalchemy.orm import object_session
+
+    cid = make_contest(rt, make_bank(rt.session)).id
+    rt.session.close()
+    kept = contests.contest_settings(rt.session, cid)
+    assert object_session(kept) is None  # a request's rollback or commit cannot expire it
+    assert contests.contest_settings(rt.session, cid) is kept  # read from SQL once
+    with Session(app.extensions["jd.db"].engine) as organizer:
+        organizer.get(Contest, cid).attempts_per_day = 7
+        organizer.commit()
+    assert contests.contest_settings(rt.session, cid).attempts_per_day == 7
