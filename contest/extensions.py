@@ -73,8 +73,11 @@ def _closed_by_server(dbapi_conn, _record, _proxy) -> None:
     backend) has its notice waiting on an otherwise silent socket. The pool then takes another."""
     if dbapi_conn.closed or dbapi_conn.broken:
         raise exc.DisconnectionError("connection closed")
-    readable, _, _ = select.select([dbapi_conn.fileno()], [], [], 0)
-    if readable:
+    # poll, not select: a process with a thousand sockets open (the live channel's) has
+    # descriptors past select's limit of 1024, and select refuses them.
+    poller = select.poll()
+    poller.register(dbapi_conn.fileno(), select.POLLIN)
+    if poller.poll(0):
         raise exc.DisconnectionError("PostgreSQL closed the connection")
 
 

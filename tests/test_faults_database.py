@@ -114,3 +114,29 @@ def test_postgres_backend_killed_in_the_middle_of_a_write(app, client, rt):
     killer.dispose()
     assert killed >= 1
     assert client.post(f"/api/v1/contests/{cid}/entrants", json=entry).status_code == 201
+
+
+def test_a_connection_numbered_past_select_s_limit_is_checked_out(stores):
+    """The live channel's process holds a thousand sockets, so its database connections get file
+    descriptors past 1024, where select() refuses them; the checkout's check must still work."""
+    if not stores["database_url"].startswith("postgresql"):
+        pytest.skip("the checkout check is PostgreSQL's (TEST_DATABASE_URL)")
+    import resource
+
+    from contest.extensions import make_engine
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 4096)), hard))
+    held = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+    engine = make_engine(stores["database_url"])
+    try:
+        with engine.connect() as conn:
+            assert conn.connection.dbapi_connection.fileno() > 1024
+            assert conn.scalar(text("SELECT 1")) == 1
+        with engine.connect() as conn:  # checked out again from the pool: the check runs
+            assert conn.scalar(text("SELECT 1")) == 1
+    finally:
+        engine.dispose()
+        for fd in held:
+            os.close(fd)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
