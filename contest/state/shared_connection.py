@@ -62,27 +62,23 @@ class SharedConnection:
 
     def execute(self, pipe: redis.client.Pipeline) -> list:
         """Send a (non-transactional) pipeline's queued commands together and read their replies,
-        as Redis sent them (no redis-py response callbacks); raises the first error reply."""
+        as Redis sent them (no redis-py response callbacks); raises the first error reply, once
+        every reply has been read."""
         commands = [args for args, _options in pipe.command_stack]
         pipe.reset()
-        replies = self.run(commands, raise_first=False)
-        for reply in replies:
-            if isinstance(reply, redis.ResponseError):
-                raise reply
-        return replies
+        return self.run(commands)
 
-    def run(self, commands: list[tuple], raise_first: bool = True) -> list:
-        """Send the commands at once and read their replies in order; a failed command's reply is
-        its error (raised, the first of them, with `raise_first`)."""
+    def run(self, commands: list[tuple]) -> list:
+        """Send the commands at once and read their replies in order; raises the first failure."""
         slots = [_Slot() for _ in commands]
         self._send(slots, commands)
         with self._reading:
             while not slots[-1].done:  # replies come in order: the last one done means all are
                 self._read_one()
         for slot in slots:
-            if slot.error is not None and (raise_first or not isinstance(slot.error, redis.ResponseError)):
+            if slot.error is not None:
                 raise slot.error
-        return [slot.error or slot.reply for slot in slots]
+        return [slot.reply for slot in slots]
 
     def _send(self, slots: list[_Slot], commands: list[tuple]) -> None:
         with self._writing:
