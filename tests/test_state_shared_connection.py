@@ -4,6 +4,7 @@ commands that were on it."""
 
 from __future__ import annotations
 
+import signal
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -99,3 +100,37 @@ def test_a_pipeline_goes_out_at_once_and_answers_in_order(client):
         shared.execute(pipe)
     assert client.get("jd:test:shared:n") == "2"
     assert shared.call("ECHO", "in step") == "in step"
+
+
+class _Interrupted(BaseException):
+    """What a greenlet killed by gevent.Timeout or a signal raises in the middle of a read."""
+
+
+def test_a_read_interrupted_midway_costs_its_connection_not_the_next_reply(stores):
+    # A socket timeout turns a reply that never comes into a failure instead of a hung test.
+    client = redis.Redis.from_url(stores["redis_url"], decode_responses=True, socket_timeout=5)
+    shared = SharedConnection(client)
+    connection_id = shared.call("CLIENT", "ID")
+    main = threading.get_ident()
+
+    def interrupt_once_blocked() -> None:
+        while not any(c["id"] == str(connection_id) and c["cmd"] == "blpop" for c in client.client_list()):
+            pass  # until Redis shows the command blocked: the caller is then inside its read
+        signal.pthread_kill(main, signal.SIGUSR1)
+
+    def raise_interrupted(signum, frame):
+        raise _Interrupted
+
+    previous = signal.signal(signal.SIGUSR1, raise_interrupted)
+    interrupter = threading.Thread(target=interrupt_once_blocked)
+    try:
+        interrupter.start()
+        with pytest.raises(_Interrupted):
+            shared.call("BLPOP", "jd:test:never-filled", 30)
+    finally:
+        interrupter.join()
+        signal.signal(signal.SIGUSR1, previous)
+    # The BLPOP's reply is never read as someone else's: the next calls get their own.
+    assert shared.call("ECHO", "after") == "after"
+    assert shared.call("ECHO", "and after") == "and after"
+    client.close()

@@ -10,7 +10,9 @@ same with threads and with gevent's patched locks.
 A connection idle for a second is checked before use (closed by Redis, e.g. after a restart, it
 is replaced), as redis-py's pool checks one. A single command whose sending failed goes out
 again on a fresh connection (Redis does not run a command cut off midway); a command whose
-connection broke after it was sent fails with the connection's error (it may have run).
+connection broke after it was sent fails with the connection's error (it may have run). So does
+every command on a connection whose reading was interrupted midway (a greenlet killed by a timeout):
+the rest of that reply would otherwise be read as the next one's.
 """
 
 from __future__ import annotations
@@ -100,6 +102,9 @@ class SharedConnection:
                 # A command cut off by the failure is not run, so it may go out on a fresh connection.
                 connection = self._make()
                 connection.send_packed_command(packed, check_health=False)
+            except BaseException:  # interrupted midway (a greenlet killed, a signal): half a command may be out
+                self._drop(connection, ConnectionError("a command's sending was interrupted"))
+                raise
             self._connection = connection
             for slot in slots:
                 slot.connection = connection
@@ -131,6 +136,12 @@ class SharedConnection:
             with self._writing:
                 self._drop(connection, error)
             return
+        except BaseException:
+            # Interrupted midway (a greenlet killed by a timeout, a signal): the rest of this reply
+            # would be read as the next command's, so no one may read from this connection again.
+            with self._writing:
+                self._drop(connection, ConnectionError("a reply's reading was interrupted"))
+            raise
         with self._book:
             if not slot.done:  # not already failed by a drop of its connection
                 self._waiting.popleft()
