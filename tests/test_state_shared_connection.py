@@ -134,3 +134,12 @@ def test_a_read_interrupted_midway_costs_its_connection_not_the_next_reply(store
     assert shared.call("ECHO", "after") == "after"
     assert shared.call("ECHO", "and after") == "and after"
     client.close()
+
+
+def test_commands_are_packed_as_redis_py_packs_them():
+    packer = redis.Connection()
+    commands = [("EVALSHA", "f" * 40, 2, "jd:c:1:attempt:7", "jd:lim:答题", -5, 0, b"\x00raw", '["A","C"]'),
+                ("SCRIPT LOAD", "return 1"), ("SET", "k", "", "EX", 60)]
+    assert shared_connection._pack(commands) == [b"".join(packer.pack_commands(commands))]
+    assert shared_connection._pack([("SET", "k", 1.5)]) is None  # left to redis-py's packer
+    assert shared_connection._pack([("SET", "k", True)]) is None
