@@ -66,3 +66,41 @@ def test_the_process_cache_holds_a_bank_copy(rt):
     papers.BANKS.forget(bank.id)  # a new copy after a change, with its pools found afresh
     again = papers.BANKS.questions(rt.session, bank.id)
     assert again is not loaded and again == loaded and again.pools == {}
+
+
+def test_a_general_rule_leaves_a_category_rule_what_it_needs():
+    # 25 single questions, 10 of them 党史: 15 singles of which 8 are 党史 can always be drawn, but
+    # drawing the general rule first would often leave fewer than 8 of 党史.
+    bank = _bank(copy=True)
+    rules = [PaperRule("single", 7), PaperRule("single", 8, "党史")]
+    rng = random.Random(11)
+    for _ in range(300):
+        paper = papers.draw(bank, rules, shuffle_questions=False, shuffle_options=False, rng=rng)
+        qids = [item["qid"] for item in paper]
+        assert len(set(qids)) == 15
+        # The paper keeps the rules' order: the general rule's 7 first, then 党史's 8.
+        assert all(bank[q].category == "党史" for q in qids[7:])
+
+
+def test_rules_that_overlap_past_the_bank_are_refused_naming_the_total():
+    bank = _bank(copy=True)  # 25 single questions, 10 of them 党史
+    with pytest.raises(BadInput, match="单选题只有 25 道，组卷的几条规则合计需要 26 道"):
+        papers.check_rules(bank, [PaperRule("single", 20), PaperRule("single", 6, "党史")])
+    with pytest.raises(BadInput, match="单选题（分类：党史）只有 10 道，组卷的几条规则合计需要 11 道"):
+        papers.check_rules(bank, [PaperRule("single", 6, "党史"), PaperRule("single", 5, "党史")])
+    papers.check_rules(bank, [PaperRule("single", 15), PaperRule("single", 10, "党史")])  # exactly enough
+
+
+def test_a_draw_from_a_large_pool_is_uniform_over_what_is_left():
+    # The general rule samples past the questions a category rule took: every other question
+    # stays as likely as the rest.
+    bank = _bank(copy=True)
+    rules = [PaperRule("single", 9, "党史"), PaperRule("single", 5)]
+    rng = random.Random(5)
+    seen = dict.fromkeys(range(1, 26), 0)
+    for _ in range(3000):
+        for item in papers.draw(bank, rules, False, False, rng)[9:]:
+            seen[item["qid"]] += 1
+    others = [seen[q] for q in range(11, 26)]  # 3000 × 5 picks over 16 left (15 工会 + 1 党史)
+    assert all(800 < n < 1075 for n in others), others
+    assert 800 < sum(seen[q] for q in range(1, 11)) < 1075  # the one 党史 question left each time

@@ -126,28 +126,38 @@ def pools(questions: dict[int, BankQuestion], rule: PaperRule) -> list[int]:
 
 
 def check_rules(questions: dict[int, BankQuestion], rules: list[PaperRule]) -> None:
-    """Refuse rules the bank cannot satisfy, naming the type (and category)."""
+    """Refuse rules the bank cannot satisfy, naming the type (and category). A paper never holds a
+    question twice, and a question has one category: a category's rules together need that many
+    questions of it, and all of a type's rules together that many of the type."""
+    needed: dict[tuple[str, str | None], list[int]] = {}
     for rule in rules:
-        have = len(pools(questions, rule))
-        if have < rule.count:
-            where = f"（分类：{rule.category}）" if rule.category else ""
-            raise BadInput(
-                f"题库中{TYPE_NAMES[rule.type]}{where}只有 {have} 道，组卷需要 {rule.count} 道。",
-                field="paper",
-            )
+        for key in {(rule.type, rule.category), (rule.type, None)}:
+            needed.setdefault(key, []).append(rule.count)
+    for (qtype, category), counts in needed.items():
+        have = len(pools(questions, PaperRule(qtype, 1, category)))
+        if have < sum(counts):
+            where = f"（分类：{category}）" if category else ""
+            need = f"组卷需要 {counts[0]} 道" if len(counts) == 1 else f"组卷的几条规则合计需要 {sum(counts)} 道"
+            raise BadInput(f"题库中{TYPE_NAMES[qtype]}{where}只有 {have} 道，{need}。", field="paper")
 
 
 def draw(questions: dict[int, BankQuestion], rules: list[PaperRule], shuffle_questions: bool,
          shuffle_options: bool, rng: random.Random) -> list[dict]:
     """An independent paper: [{"qid", "perm"}], perm[i] = bank option shown at position i."""
     check_rules(questions, rules)
-    chosen: list[int] = []
-    for rule in rules:
-        pool = pools(questions, rule)
-        if chosen:  # rules may overlap (a type, and a category of it): no question twice
-            taken = set(chosen)
-            pool = [qid for qid in pool if qid not in taken]
-        chosen.extend(rng.sample(pool, rule.count))
+    drawn: list[list[int]] = [[] for _ in rules]
+    taken: dict[str, set[int]] = {}  # by type: rules overlap only within a type
+    # A category's rules draw before its type's general ones, which take from what is left: the
+    # other way round, a general rule could take the questions a category's rule needs.
+    for index in sorted(range(len(rules)), key=lambda i: rules[i].category is None):
+        rule = rules[index]
+        pool, used = pools(questions, rule), taken.setdefault(rule.type, set())
+        # A random order's first questions, skipping those already on the paper: uniform over the
+        # rest, without copying a pool of thousands to leave them out.
+        picked = rng.sample(pool, min(len(pool), rule.count + len(used)))
+        drawn[index] = [qid for qid in picked if qid not in used][:rule.count]
+        used.update(drawn[index])
+    chosen = [qid for group in drawn for qid in group]  # in the rules' order
     if shuffle_questions:
         rng.shuffle(chosen)
     paper = []
