@@ -27,8 +27,10 @@ def _names() -> dict:
 
 
 def _contest(cid: int):
+    # The participants' copy, at most a couple of seconds old as on the API (contests.ContestCache):
+    # reading the row was half of a page's CPU time, and every phone loads three pages an attempt.
     rt = runtime.current()
-    contest = contests.get_contest(rt.session, cid)
+    contest = contests.contest_settings(rt.session, cid)
     return rt, contest, contests.summary(contest, rt.clock.now())
 
 
