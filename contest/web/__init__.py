@@ -37,9 +37,10 @@ def _wants_json() -> bool:
 
 
 def register_blueprints(app: Flask) -> None:
-    from contest.web import admin, api, participant
+    from contest.web import admin, api, participant, static_files
 
     app.url_map.converters["int"] = RowId  # before any rule is added
+    static_files.register(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(participant.bp)
     app.register_blueprint(admin.bp)

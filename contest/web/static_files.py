@@ -1,0 +1,65 @@
+"""The app's own scripts and styles, kept by phones until they change.
+
+Every `url_for('static', …)` carries `?v=` and the first characters of the file's SHA-256. A
+request naming the file's current version is answered as cacheable for a year: a phone loads
+each script once, not once per page (a revalidation is a request, and each one cost the server
+about as much as an answer). A changed file gets a new address, so no phone keeps an old script
+beside a new page. A request without a version, or naming an old one, is answered as before:
+stored, but checked again each time (ETag, 304).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+
+from flask import Flask, request, send_from_directory
+
+YEAR_S = 365 * 24 * 3600
+
+
+class Versions:
+    """A file's version, recomputed when its size or modification time changes (a deploy)."""
+
+    def __init__(self, folder: str) -> None:
+        self.folder = folder
+        self._lock = threading.Lock()
+        self._known: dict[str, tuple[int, int, str]] = {}
+
+    def of(self, filename: str) -> str | None:
+        path = os.path.join(self.folder, filename)
+        try:
+            stat = os.stat(path)
+        except OSError:
+            return None  # no such file: its URL gets no version, and the request a 404
+        with self._lock:
+            known = self._known.get(filename)
+        if known and known[:2] == (stat.st_mtime_ns, stat.st_size):
+            return known[2]
+        with open(path, "rb") as file:
+            version = hashlib.sha256(file.read()).hexdigest()[:12]
+        with self._lock:
+            self._known[filename] = (stat.st_mtime_ns, stat.st_size, version)
+        return version
+
+
+def register(app: Flask) -> None:
+    versions = Versions(app.static_folder)
+
+    @app.url_defaults
+    def add_version(endpoint: str, values: dict) -> None:
+        if endpoint == "static" and "v" not in values and "filename" in values:
+            version = versions.of(values["filename"])
+            if version:
+                values["v"] = version
+
+    def static(filename: str):
+        current = request.args.get("v") is not None and request.args.get("v") == versions.of(filename)
+        # max_age None: Flask's default for the rest (no-cache, so the ETag is checked each time).
+        response = send_from_directory(app.static_folder, filename, max_age=YEAR_S if current else None)
+        if current:
+            response.cache_control.immutable = True  # not even revalidated on a reload
+        return response
+
+    app.view_functions["static"] = static
