@@ -3,8 +3,9 @@
 The throughput benchmarks (contest_load.py, city_replay.py) measure what users see, but on a
 shared 2-core machine the same code's flat-out rate varies by a third from one run to the next.
 This one measures the work itself: the app's answer call, a new entrant's entry, and a whole
-attempt (start, 10 answers, submit), through Flask's test client, as process CPU time. Run it
-on two checkouts in turn to see what a change costs or saves:
+attempt (start, 10 answers, submit), through Flask's test client, as process CPU time; and the
+three pages a worker loads for an attempt, with their scripts and styles as a browser keeps
+them. Run it on two checkouts in turn to see what a change costs or saves:
 
     .venv/bin/python bench/call_cost.py
     .venv/bin/python bench/call_cost.py --database-url postgresql://postgres@127.0.0.1:5432/bench_cost \\
@@ -22,6 +23,7 @@ import argparse
 import cProfile
 import pstats
 import random
+import re
 import time
 
 from loadkit import Stores, answer_for, machine, make_contest
@@ -53,8 +55,9 @@ def main() -> None:
         for attempt in range(args.attempts):  # two attempts per entrant, within the daily limit
             api.attempt(entrants[attempt // 2])
         attempts = args.attempts
-        calls = function_calls(api, api.enter(index + len(entrants)), rounds=10)
         whole = time.process_time() - started
+        calls = function_calls(api, api.enter(index + len(entrants)), rounds=10)
+        pages = page_visits(app, played)
     finally:
         stores.close()
     print(machine())
@@ -63,6 +66,42 @@ def main() -> None:
     print(f"entry call (a new entrant): {entry * 1e6:.0f} µs of CPU ({len(entrants)} calls)")
     print(f"whole attempt (start, 10 answers, submit): {whole / attempts * 1e3:.2f} ms of CPU ({attempts} attempts)")
     print(f"Python function calls: answer call {calls['answer']:.0f}, whole attempt {calls['attempt']:.0f}")
+    print(f"an attempt's pages (contest, quiz, result) for a phone that has been before: "
+          f"{pages['cpu'] * 1e3:.2f} ms of CPU, {pages['requests']:.0f} requests "
+          f"(its first visit: {pages['first_requests']} requests)")
+
+
+def page_visits(app, played, visits: int = 100) -> dict[str, float]:
+    """The three pages a worker loads for an attempt, as a browser loads them: each page, then
+    each script and style it links, unless kept from before (Cache-Control max-age), revalidated
+    (If-None-Match) if stored without. CPU time and requests per visit, after the first."""
+    client = app.test_client()
+    kept: dict[str, str | None] = {}  # address -> ETag to revalidate with; None: fresh, not asked again
+    paths = [f"/c/{played.contest_id}", f"/c/{played.contest_id}/play", f"/c/{played.contest_id}/result/1"]
+
+    def visit() -> int:
+        requests = 0
+        for path in paths:
+            page = client.get(path)
+            assert page.status_code == 200, path
+            requests += 1
+            for url in re.findall(r'(?:src|href)="(/static/[^"]+)"', page.get_data(as_text=True)):
+                if url in kept and kept[url] is None:
+                    continue
+                headers = {"If-None-Match": kept[url]} if url in kept else {}
+                reply = client.get(url, headers=headers)
+                assert reply.status_code in (200, 304), url
+                requests += 1
+                kept[url] = None if reply.cache_control.max_age else reply.headers.get("ETag")
+        return requests
+
+    first = visit()
+    for _ in range(10):  # warm up
+        visit()
+    started, requests = time.process_time(), 0
+    for _ in range(visits):
+        requests += visit()
+    return {"cpu": (time.process_time() - started) / visits, "requests": requests / visits, "first_requests": first}
 
 
 def function_calls(api: Api, auth: dict, rounds: int) -> dict[str, float]:
