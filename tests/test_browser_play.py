@@ -198,9 +198,12 @@ def test_big_screen_moves_without_reload(phone, watcher, live_server, rt, contes
 def test_reload_resumes_the_same_attempt_with_saved_answers(phone, live_server, rt, clock, contest):  # noqa: F811
     from playwright.sync_api import expect
 
+    asked: list[str] = []  # the phone's requests for its attempt (GET /api/v1/attempts/<id>)
+    phone.on("request", lambda r: asked.append(r.url) if r.method == "GET" and "/api/v1/attempts/" in r.url else None)
     _enter(phone, live_server, contest.id)
     deadline = phone.get_attribute("#quiz", "data-deadline")
     aid = phone.evaluate(f"localStorage.getItem('jd.attempt.{contest.id}')")
+    assert asked == []  # the quiz page took the paper the start returned
     _answer(phone, rt)
     first, first_picked = _shown_question(phone), _picked(phone)
     phone.click("#next")
@@ -219,6 +222,7 @@ def test_reload_resumes_the_same_attempt_with_saved_answers(phone, live_server, 
     clock.advance(60)  # the server's clock moves; the phone's does not: the countdown follows the server
     phone.reload()
     expect(phone.locator("#question")).to_be_visible()
+    assert asked == [f"{live_server}/api/v1/attempts/{aid}"]  # a reload asks the server
     assert phone.get_attribute("#quiz", "data-deadline") == deadline
     assert phone.evaluate(f"localStorage.getItem('jd.attempt.{contest.id}')") == aid
     expect(phone.locator("#countdown")).to_have_text(re.compile(r"^0(4:00|3:5\d)$"))

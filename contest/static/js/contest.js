@@ -69,8 +69,14 @@
     const label = startButton.textContent;
     startButton.textContent = "正在准备试卷…";
     try {
+      const sent = Date.now();
       const attempt = await api("POST", "/contests/" + cid + "/attempts", { token: entry.token, device: true });
       store.setAttempt(cid, attempt.attempt_id);
+      // The quiz page takes the paper from here rather than asking for it again (a request per attempt).
+      try {
+        sessionStorage.setItem("jd.paper." + attempt.attempt_id,
+          JSON.stringify({ attempt: attempt, sent: sent, received: Date.now() }));
+      } catch (e) { /* storage full or off: the quiz page asks */ }
       window.location.assign(playUrl);
     } catch (e) {
       startButton.disabled = false;

@@ -2,7 +2,8 @@
 //
 // Every answer goes into a queue kept in localStorage until the server acknowledges it, so a
 // flaky network, a reload or a switch from Wi-Fi to mobile data loses nothing: the queue is
-// sent again (with backoff) and the attempt resumes from GET /attempts/<id>.
+// sent again (with backoff) and the attempt resumes from GET /attempts/<id>. Fresh from the
+// contest page, the paper its start returned is used instead.
 (function () {
   "use strict";
   const { api, store, el, showNotice, clock, TYPE_NAMES, LETTERS } = window.JD;
@@ -73,12 +74,28 @@
 
   // ---- loading and resuming -------------------------------------------------------------
 
+  // The paper the contest page just started, if it left it here (once, and only for a minute: a
+  // reload, or a page opened later, asks the server, which knows the answers saved since).
+  function handedOver() {
+    const kept = sessionStorage.getItem("jd.paper." + aid);
+    if (!kept) return null;
+    sessionStorage.removeItem("jd.paper." + aid);
+    try {
+      const paper = JSON.parse(kept);
+      return Date.now() - paper.received < 60000 ? paper : null;
+    } catch (e) {
+      return null;
+    }
+  }
+
   async function fetchAttempt() {
-    const sent = Date.now();
-    const attempt = await api("GET", "/attempts/" + aid, { token: token });
+    const paper = handedOver();
+    const sent = paper ? paper.sent : Date.now();
+    const attempt = paper ? paper.attempt : await api("GET", "/attempts/" + aid, { token: token });
+    const received = paper ? paper.received : Date.now();
     if (attempt.status === "open") {
       // The midpoint of the round trip is our best guess of when the server read its clock.
-      offsetMs = Date.parse(attempt.server_time) - (sent + Date.now()) / 2;
+      offsetMs = Date.parse(attempt.server_time) - (sent + received) / 2;
       deadlineMs = Date.parse(attempt.deadline);
     }
     return attempt;
