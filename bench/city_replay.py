@@ -6,10 +6,12 @@ a lunch peak, the largest peak after the day shift, an evening tail); the day is
 into `--minutes`, and so is each attempt's reading time between answers, so the number of
 workers playing at once is the day's own (about a thousand at the peaks).
 
-Each entrant is one asyncio task: at its first arrival it fetches the unit list (the entry
-page's picker, 500 units) and enters (name, phone, unit), then
-for each of its attempts starts, answers the 10 questions one by one with PUT, submits and
-looks at the leaderboard (GET). An answer that is late is followed by the next at once (no
+Each entrant is one asyncio task: at each arrival it opens the contest page; at its first it
+fetches the unit list (the entry page's picker, 500 units) and enters (name, phone, unit), then
+for each of its attempts starts, opens the quiz page, answers the 10 questions one by one with
+PUT, submits, opens the result page and looks at the leaderboard (GET). A page's scripts and
+styles are fetched as a browser does: kept while their Cache-Control allows, else revalidated
+with their ETag (`--no-pages`: the API calls only, as replays before 2026-12-06). An answer that is late is followed by the next at once (no
 hidden queue in the generator). At most `--phones` attempts are in play at once; an arrival
 that finds them all busy waits, and that wait is reported as lag, as is the replay's
 overrun beyond `--minutes`. A worker plays one attempt at a time: an attempt drawn so close to
@@ -54,6 +56,7 @@ import math
 import multiprocessing
 import os
 import random
+import re
 import resource
 import signal
 import subprocess
@@ -94,7 +97,7 @@ DAY_START_H, DAY_END_H = 7.0, 22.0
 # The day's shape: (share of attempts, mean hour, spread in hours); the rest is spread evenly.
 DAY_PEAKS = [(0.12, 9.0, 0.6), (0.28, 12.3, 0.5), (0.34, 18.0, 0.7), (0.14, 20.7, 0.6)]
 READ_S = 12.0                   # mean real seconds a worker spends on a question before answering
-KINDS = ("units", "enter", "start", "answer", "submit", "board")
+KINDS = ("units", "enter", "start", "answer", "submit", "board", "page", "file")
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗欧阳"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华"
 INF = float("inf")
@@ -210,6 +213,8 @@ class Replay:
     # Every progress line: (seconds into the run, calls done of each kind, attempts started, the phones'
     # event loop's worst lateness since the last line): the report's figures by part of the day.
     marks: list[tuple[float, tuple[int, ...], int, float]] = field(default_factory=list)
+    pages: bool = True          # phones load the pages (contest, quiz, result) and their files, as browsers do
+    links: dict[str, list[str]] = field(default_factory=dict)  # page -> the files it links (alike for every phone)
     gc_pause_max: float = 0.0   # the phones' process's longest garbage collection (s): one cause of loop lateness
     peak_memory: int = 0        # the phones' process's (bytes): it holds the old generation's cycles till the end
 
@@ -223,11 +228,32 @@ class Replay:
         repeated: the API makes entry, start, answer and submit idempotent); no warm-up window."""
         return await timed_call(self.calls[kind], (0.0, INF), http, method, path, expected, body, token, retries=1)
 
+    async def open_page(self, http: Http, page: str, path: str, kept: dict[str, str | None]) -> None:
+        """A page, then each file it links as a browser gets it: not at all if kept from before
+        (Cache-Control max-age), with If-None-Match if stored with an ETag, else in full. `kept` is
+        the phone's cache: address -> ETag, or None for a file kept without asking."""
+        if not self.pages:
+            return
+        got = await timed_call(self.calls["page"], (0.0, INF), http, "GET", path, (200,), retries=1, raw=True)
+        if got is None:
+            return
+        if page not in self.links:
+            self.links[page] = re.findall(r'(?:src|href)="(/static/[^"]+)"', got.body.decode())
+        for url in self.links[page]:
+            if url in kept and kept[url] is None:
+                continue
+            headers = {"If-None-Match": kept[url]} if kept.get(url) else None
+            file = await timed_call(self.calls["file"], (0.0, INF), http, "GET", url, (200, 304), retries=1,
+                                    headers=headers, raw=True)
+            if file is not None and (file.kept or file.etag):
+                kept[url] = None if file.kept else file.etag
+
 
 async def play_entrant(run: Replay, who: Entrant) -> None:
     rng = random.Random(who.index)
     cid, token, participated = run.contest_id, None, False
     free_at = 0.0   # time.monotonic() when this worker's previous attempt ended
+    kept: dict[str, str | None] = {}  # the phone's browser cache of scripts and styles
     for due in who.arrivals:
         if free_at > run.t0 + due:
             run.overlapped += 1
@@ -237,6 +263,7 @@ async def play_entrant(run: Replay, who: Entrant) -> None:
             run.lag.append(time.monotonic() - max(run.t0 + due, free_at))
             http = Http("127.0.0.1", run.port, loopback_address(who.unit_index))
             try:
+                await run.open_page(http, "contest", f"/c/{cid}", kept)
                 if token is None:
                     # The entry page's unit picker: every new phone fetches the list (its ETag helps only
                     # a phone that fetched it before). The parsed list is not kept: held by 22,484 waiting
@@ -253,7 +280,7 @@ async def play_entrant(run: Replay, who: Entrant) -> None:
                         continue
                     token = entered["token"]
                     run.entered += 1
-                submitted = await play_attempt(run, http, token, rng)
+                submitted = await play_attempt(run, http, token, rng, kept)
                 if submitted is None:
                     run.unsure_units[who.unit_index] += 1
                     run.unsure["submit"] += 1
@@ -272,8 +299,10 @@ async def play_entrant(run: Replay, who: Entrant) -> None:
                 free_at = run.wall[-1]
 
 
-async def play_attempt(run: Replay, http: Http, token: str, rng: random.Random) -> bool | None:
-    """Start, answer every question at the worker's reading pace, submit.
+async def play_attempt(run: Replay, http: Http, token: str, rng: random.Random,
+                       kept: dict[str, str | None]) -> bool | None:
+    """Start, open the quiz page (which takes the paper the start returned), answer every question
+    at the worker's reading pace, submit, open the result page (which takes the submit's answer).
 
     True if the submit was acknowledged, False if the attempt did not start, None if the submit failed.
     """
@@ -284,6 +313,7 @@ async def play_attempt(run: Replay, http: Http, token: str, rng: random.Random) 
         run.skipped["start refused"] += 1
         return False
     aid = paper["attempt_id"]
+    await run.open_page(http, "quiz", f"/c/{run.contest_id}/play", kept)
     next_at = time.monotonic()
     saved_here = unsure_here = 0
     for question in paper["questions"]:
@@ -301,6 +331,8 @@ async def play_attempt(run: Replay, http: Http, token: str, rng: random.Random) 
             run.last_ack = time.monotonic()
             run.per_second[int(run.last_ack - run.t0)] += 1
     result = await run.call("submit", http, "POST", f"/api/v1/attempts/{aid}/submit", (200,), token=token)
+    if result is not None:
+        await run.open_page(http, "result", f"/c/{run.contest_id}/result/{aid}", kept)
     # The workbook counts the answers of finished attempts only.
     if result is None:
         run.unsure_finished_answers += saved_here + unsure_here
@@ -540,7 +572,7 @@ async def replay(args, port: int, played, plan: list[Entrant], server_cpu) -> di
     seconds = args.minutes * 60
     compress = (DAY_END_H - DAY_START_H) * 3600 / seconds
     run = Replay(port=port, contest_id=played.contest_id, unit_ids=played.unit_ids, read_gap=READ_S / compress,
-                 t0=0.0, phones=asyncio.Semaphore(args.phones))
+                 t0=0.0, phones=asyncio.Semaphore(args.phones), pages=not args.no_pages)
     watchers = run.watchers = Watchers(f"http://127.0.0.1:{port}", played.contest_id, args.watchers,
                                        args.watcher_processes, args.watcher_client == "lean")
     failed, joined_s = await watchers.joined()
@@ -685,6 +717,8 @@ def main() -> None:
                         help="connections of the ceiling run and of the answer call's flat-out run")
     parser.add_argument("--capacity-duration", type=float, default=15,
                         help="seconds of the answer call's flat-out run after the replay, on the same servers (0: skip)")
+    parser.add_argument("--no-pages", action="store_true",
+                        help="phones call the API only, loading no page or file (as replays before 2026-12-06)")
     parser.add_argument("--stall", type=float, default=120,
                         help="give up when no answer is acknowledged for this many seconds while attempts are in play")
     args = parser.parse_args()

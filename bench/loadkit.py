@@ -314,7 +314,7 @@ class Calls:
 
 async def timed_call(calls: Calls, window: tuple[float, float], http: Http, method: str, path: str,
                      expected: tuple[int, ...], body: object = None, token: str | None = None,
-                     retries: int = 0) -> object:
+                     retries: int = 0, headers: dict[str, str] | None = None, raw: bool = False) -> object:
     """Send one call; record its latency (inside the window) or its error; None on failure.
 
     A broken connection or a timeout is counted as an error and then, up to `retries` times,
@@ -323,7 +323,7 @@ async def timed_call(calls: Calls, window: tuple[float, float], http: Http, meth
     for _ in range(retries + 1):
         started = time.monotonic()
         try:
-            status, answer = await http.request(method, path, body, token)
+            status, answer = await http.request(method, path, body, token, headers=headers, raw=raw)
         except (TimeoutError, OSError, asyncio.IncompleteReadError) as error:
             if window[0] <= started <= window[1]:
                 calls.error(type(error).__name__)
@@ -477,6 +477,15 @@ def machine() -> str:
     return f"{os.cpu_count()} cores ({model}), Python {sys.version.split()[0]}"
 
 
+@dataclass
+class Page:
+    """A page's or a file's reply, as a browser keeps it."""
+
+    body: bytes
+    etag: str | None
+    kept: bool  # Cache-Control max-age: the browser uses it without asking again
+
+
 class Http:
     """A lean HTTP/1.1 keep-alive JSON client on asyncio streams.
 
@@ -495,15 +504,17 @@ class Http:
         self.writer.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     async def request(self, method: str, path: str, body: object = None, token: str | None = None,
-                      timeout: float = 10) -> tuple[int, object]:
-        """(status, decoded JSON body or None); raises OSError/asyncio errors on a broken connection."""
+                      timeout: float = 10, headers: dict[str, str] | None = None,
+                      raw: bool = False) -> tuple[int, object]:
+        """(status, decoded JSON body or None); with `raw`, (status, Page) for a page or a file.
+        Raises OSError/asyncio errors on a broken connection."""
         try:
-            return await asyncio.wait_for(self._request(method, path, body, token), timeout)
+            return await asyncio.wait_for(self._request(method, path, body, token, headers, raw), timeout)
         except BaseException:
             self.close()
             raise
 
-    async def _request(self, method, path, body, token) -> tuple[int, object]:
+    async def _request(self, method, path, body, token, headers, raw) -> tuple[int, object]:
         if self.writer is None:
             await self._connect()
         payload = json.dumps(body, ensure_ascii=False).encode() if body is not None else b""
@@ -511,21 +522,27 @@ class Http:
                 f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n")
         if token:
             head += f"Authorization: Bearer {token}\r\n"
+        for name, value in (headers or {}).items():
+            head += f"{name}: {value}\r\n"
         self.writer.write(head.encode() + b"\r\n" + payload)
         status_line = await self.reader.readline()
         if not status_line:
             raise ConnectionResetError("server closed the connection")
         status = int(status_line.split(b" ", 2)[1])
-        length, chunked, closing = 0, False, False
+        length, chunked, closing, etag, kept = 0, False, False, None, False
         while (line := await self.reader.readline()) not in (b"\r\n", b""):
             name, _, value = line.decode("latin-1").partition(":")
-            name, value = name.strip().lower(), value.strip().lower()
+            name, value = name.strip().lower(), value.strip()
             if name == "content-length":
                 length = int(value)
-            elif name == "transfer-encoding" and "chunked" in value:
+            elif name == "transfer-encoding" and "chunked" in value.lower():
                 chunked = True
-            elif name == "connection" and value == "close":
+            elif name == "connection" and value.lower() == "close":
                 closing = True
+            elif name == "etag":
+                etag = value
+            elif name == "cache-control":
+                kept = "max-age=" in value and "max-age=0" not in value
         if chunked:
             data = b""
             while (size := int((await self.reader.readline()).split(b";")[0], 16)) > 0:
@@ -536,6 +553,8 @@ class Http:
             data = await self.reader.readexactly(length) if length else b""
         if closing:
             self.close()
+        if raw:
+            return status, Page(data, etag, kept)
         try:
             return status, json.loads(data) if data else None
         except ValueError:
