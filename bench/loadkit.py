@@ -220,6 +220,7 @@ class Nginx:
         conf = conf.replace("        server 127.0.0.1:5001;\n        server 127.0.0.1:5002;\n", _servers(ports))
         conf = conf.replace("        server 127.0.0.1:5003;\n", _servers(live_ports or ports))
         conf = conf.replace("listen 8080", f"listen 127.0.0.1:{listen}")
+        conf = conf.replace("root /srv/jingda/contest;", f"root {PROJECT / 'contest'};")
         self.dir = stores.instance / f"nginx-{listen}"
         self.dir.mkdir()
         (self.dir / "nginx.conf").write_text(conf)
