@@ -47,3 +47,13 @@ def test_a_changed_file_gets_a_new_version(tmp_path):
     script.write_text("console.log(22);")  # a deploy: another size, another time
     assert versions.of("app.js") == hashlib.sha256(b"console.log(22);").hexdigest()[:12] != first
     assert versions.of("missing.js") is None
+
+
+def test_names_outside_the_folder_are_neither_read_nor_served(app, client, tmp_path):
+    (tmp_path / "inside").mkdir()
+    (tmp_path / "secret.txt").write_text("secret")
+    versions = Versions(str(tmp_path / "inside"))
+    assert versions.of("../secret.txt") is None and versions.of("/dev/zero") is None
+    assert Versions("/dev").of("zero") is None  # not a regular file: never read to the end
+    for url in ("/static/../../contest/config.py?v=0", "/static/..%2f..%2fcontest%2fconfig.py?v=0"):
+        assert client.get(url).status_code == 404

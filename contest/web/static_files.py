@@ -13,8 +13,10 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+from stat import S_ISREG
 
 from flask import Flask, request, send_from_directory
+from werkzeug.security import safe_join
 
 YEAR_S = 365 * 24 * 3600
 
@@ -28,11 +30,15 @@ class Versions:
         self._known: dict[str, tuple[int, int, str]] = {}
 
     def of(self, filename: str) -> str | None:
-        path = os.path.join(self.folder, filename)
+        """None for anything but a regular file inside the folder: the name may come from a
+        request, and must not make the server read /dev/zero or a file elsewhere."""
+        path = safe_join(self.folder, filename)
         try:
-            stat = os.stat(path)
+            stat = os.stat(path) if path else None
         except OSError:
-            return None  # no such file: its URL gets no version, and the request a 404
+            stat = None
+        if stat is None or not S_ISREG(stat.st_mode):
+            return None  # its URL gets no version, and the request a 404
         with self._lock:
             known = self._known.get(filename)
         if known and known[:2] == (stat.st_mtime_ns, stat.st_size):
