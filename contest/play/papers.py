@@ -131,7 +131,7 @@ def check_rules(questions: dict[int, BankQuestion], rules: list[PaperRule]) -> N
     questions of it, and all of a type's rules together that many of the type."""
     needed: dict[tuple[str, str | None], list[int]] = {}
     for rule in rules:
-        for key in {(rule.type, rule.category), (rule.type, None)}:
+        for key in [(rule.type, rule.category)] + ([(rule.type, None)] if rule.category else []):
             needed.setdefault(key, []).append(rule.count)
     for (qtype, category), counts in needed.items():
         have = len(pools(questions, PaperRule(qtype, 1, category)))
