@@ -73,7 +73,7 @@ def app(stores, instance_dir, clock):
 def _clean(request, clock):
     """Reset the clock and the kept board bodies before each test; empty every table and Redis after it."""
     clock.set(datetime.now(UTC).replace(microsecond=0))
-    ranking.PUBLIC_BOARDS.forget()  # ids come again after the tables are emptied
+    ranking.forget_public()  # ids come again after the tables are emptied
     contests.CONTESTS.forget()
     unit_cache.UNITS.forget()
     # Tests that serve their own processes on the shared stores (kill -9, two processes, nginx) are

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 
 from contest.play import live
@@ -57,6 +58,35 @@ def test_the_public_board_is_kept_a_moment_and_a_submit_here_shows_at_once(app, 
     _play_one(client, rt, contest.id, unit.id, "13600000102", name="孙八")
     assert len(client.get(url).get_json()["entries"]) == 2
     assert len(client.get(url + "?limit=1").get_json()["entries"]) == 1
+
+
+def _initial_stats(client, cid: int) -> dict:
+    page = client.get(f"/c/{cid}/board").get_data(as_text=True)
+    return json.loads(re.search(r'<script type="application/json" id="initial">(.*?)</script>', page).group(1))["stats"]
+
+
+def test_the_board_page_and_joins_share_the_stats_of_a_moment(app, client, rt, clock):
+    contest = make_contest(rt, make_bank(rt.session))
+    unit = make_units(rt.session)[0]
+    _play_one(client, rt, contest.id, unit.id, "13600000201")
+    first = _initial_stats(client, contest.id)
+    assert first["entrants"] == 1 and first["units"][0]["participants"] == 1
+
+    # An entry the keepers are not told of (as one in another process): the kept stats, on the
+    # page and on a join, until they are BOARD_CACHE_SECONDS old; then new ones.
+    rt.state.boards.count_entrant(contest.id)
+    clock.advance(app.config["BOARD_CACHE_SECONDS"] / 2)
+    assert _initial_stats(client, contest.id) == first
+    sio = app.extensions["jd.socketio"].test_client(app, namespace=live.NAMESPACE)
+    sio.emit("join", {"contest": contest.id}, namespace=live.NAMESPACE, callback=True)
+    joined = {f["name"]: f["args"][0] for f in sio.get_received(live.NAMESPACE)}
+    assert joined["stats"] == first
+    clock.advance(app.config["BOARD_CACHE_SECONDS"])
+    assert _initial_stats(client, contest.id)["entrants"] == 2
+
+    # A submit in this process forgets them at once.
+    _play_one(client, rt, contest.id, unit.id, "13600000202")
+    assert _initial_stats(client, contest.id)["units"][0]["participants"] == 2
 
 
 def test_join_sends_board_and_stats_then_pushes_changes(app, client, rt):

@@ -341,7 +341,7 @@ def _finish(rt: Runtime, aid: int, caller: Caller | None = None) -> _Finished:
     session.commit()
 
     rank = rt.state.finish_attempt(contest.id, aid, standing)
-    ranking.PUBLIC_BOARDS.forget(contest.id)
+    ranking.forget_public(contest.id)
     if rank is None:
         ranking.rebuild(rt, contest)
     saved = {qid: Saved(answer, *marked.marks.get(qid, (None, None))) for qid, answer in given.items()}

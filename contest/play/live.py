@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask
+from flask import Flask, current_app
 from flask_socketio import SocketIO, emit, join_room
 
 from contest import runtime
@@ -39,8 +39,10 @@ def register(socketio: SocketIO) -> None:
         rt = runtime.current()
         try:
             contest = contests.contest_for_play(rt.session, cid)
-            board = ranking.leaderboard(rt, contest, 10)
-            stats = ranking.live_stats(rt, contest)
+            # 1,000 big screens and phones joining at once share the bodies of a moment.
+            kept = current_app.config["BOARD_CACHE_SECONDS"]
+            board = ranking.public_leaderboard(rt, cid, 10, kept)
+            stats = ranking.public_stats(rt, contest, kept)
         except ContestError as error:
             return error.to_json()
         except REDIS_FAULTS:  # Redis restarting: the page joins again a moment later

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, render_template
+from flask import Blueprint, current_app, render_template
 
 from contest import runtime
 from contest.clock import iso
@@ -65,14 +65,17 @@ def result(cid: int, aid: int):
 @bp.get("/c/<int:cid>/board")
 def board(cid: int):
     rt, contest, summary = _contest(cid)
-    initial = {"leaderboard": ranking.leaderboard(rt, contest, BOARD_SIZE), "stats": ranking.live_stats(rt, contest)}
+    kept = current_app.config["BOARD_CACHE_SECONDS"]  # a crowd opening the board shares its bodies
+    initial = {"leaderboard": ranking.public_leaderboard(rt, cid, BOARD_SIZE, kept),
+               "stats": ranking.public_stats(rt, contest, kept)}
     return render_template("play/board.html", contest=summary, initial=initial, board_size=BOARD_SIZE)
 
 
 @bp.get("/c/<int:cid>/screen")
 def screen(cid: int):
     rt, contest, summary = _contest(cid)
-    initial = {"leaderboard": ranking.leaderboard(rt, contest, 10), "stats": ranking.live_stats(rt, contest),
+    kept = current_app.config["BOARD_CACHE_SECONDS"]
+    initial = {"leaderboard": ranking.public_leaderboard(rt, cid, 10, kept), "stats": ranking.public_stats(rt, contest, kept),
                "activity": _activity(rt, cid)}
     return render_template("screen/dashboard.html", contest=summary, initial=initial)
 
