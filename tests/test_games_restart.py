@@ -22,7 +22,9 @@ def served(tmp_path, stores):
     app = create_app({"INSTANCE_PATH": str(tmp_path), "DATABASE_URL": db_url, "REDIS_URL": stores["redis_url"],
                       "SECRET_KEY": "x", "SOCKETIO_MESSAGE_QUEUE": False})
     with app.app_context():
-        game, host_token = make_game(current(), 2, seconds=10)
+        # Long enough for the restart to come before the question's deadline on a busy machine (with
+        # 10 s, a restart under the two suites run side by side came after it).
+        game, host_token = make_game(current(), 2, seconds=20)
         links = (game.pin, host_token)
     app.extensions["jd.db"].session.remove()
     app.extensions["jd.db"].engine.dispose()
@@ -70,7 +72,7 @@ def test_kill_9_mid_question_resumes_the_game(served, stores, redis_lost):
                            namespace=NS, timeout=10)
         assert again["error"] == "already_answered"
         # The restarted server's closer closes the question at its deadline.
-        result = results.get(timeout=30)
+        result = results.get(timeout=40)
         assert result["index"] == 0 and result["answered"] == 1 and result["players"] == 2
         assert result["top"][0]["score"] > 0
         laptop = _client(server.url)
