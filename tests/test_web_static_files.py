@@ -57,3 +57,12 @@ def test_names_outside_the_folder_are_neither_read_nor_served(app, client, tmp_p
     assert Versions("/dev").of("zero") is None  # not a regular file: never read to the end
     for url in ("/static/../../contest/config.py?v=0", "/static/..%2f..%2fcontest%2fconfig.py?v=0"):
         assert client.get(url).status_code == 404
+
+
+def test_many_spellings_of_one_file_are_kept_once(tmp_path):
+    (tmp_path / "js").mkdir()
+    (tmp_path / "js" / "a.js").write_text("1;")
+    versions = Versions(str(tmp_path))
+    spellings = ["js/a.js", "js/./a.js", "js//a.js", "./js/a.js", "js/././/a.js"]
+    assert len({versions.of(name) for name in spellings}) == 1
+    assert len(versions._known) == 1  # a request's spelling does not add an entry

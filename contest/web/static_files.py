@@ -39,14 +39,16 @@ class Versions:
             stat = None
         if stat is None or not S_ISREG(stat.st_mode):
             return None  # its URL gets no version, and the request a 404
+        # Kept by the file's path, not the name asked for: "js/./a.js" and "js//a.js" are one file,
+        # and names from requests must not grow the memory without bound.
         with self._lock:
-            known = self._known.get(filename)
+            known = self._known.get(path)
         if known and known[:2] == (stat.st_mtime_ns, stat.st_size):
             return known[2]
         with open(path, "rb") as file:
             version = hashlib.sha256(file.read()).hexdigest()[:12]
         with self._lock:
-            self._known[filename] = (stat.st_mtime_ns, stat.st_size, version)
+            self._known[path] = (stat.st_mtime_ns, stat.st_size, version)
         return version
 
 
