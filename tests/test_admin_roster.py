@@ -86,6 +86,17 @@ def test_organizer_imports_a_roster_and_entry_follows_it(app, client, rt):
     assert _roster(rt, contest.id) == before
 
 
+def test_phones_typed_with_full_width_digits_are_stored_as_one_spelling(app, client, rt):
+    contest, units = _setup(app, rt)
+    sign_in(client, "boss")
+    assert _upload(client, contest.id, "姓名,手机号,单位\n王五,１３８－００００－０００３,\n").status_code == 302
+    assert _roster(rt, contest.id) == {("王五", "13800000003", None)}
+    assert _enter(client, contest.id, "13800000003", units[0].id).status_code == 201
+    refused = _upload(client, contest.id, "姓名,手机号,单位\n赵六,1٣٨٠٠٠٠٠٠٠٤,\n")
+    assert refused.status_code == 400 and "第2行：手机号" in refused.get_data(as_text=True)
+    assert _roster(rt, contest.id) == {("王五", "13800000003", None)}
+
+
 def test_a_new_roster_replaces_the_old_one(app, client, rt):
     contest, units = _setup(app, rt)
     sign_in(client, "boss")

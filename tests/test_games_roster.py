@@ -53,8 +53,9 @@ def test_only_listed_phones_join_and_take_the_lists_name_and_unit(app, rt):
     _, wrong_name = _join(app, game.pin, "张三", "13800000001")
     assert wrong_name == ack
 
-    # Listed: the unit typed is ignored for the list's; spaces and dashes in the phone are fine.
-    zhang, ack = _join(app, game.pin, " 张三丰 ", "138-0000-0001", unit_id=units[0].id)
+    # Listed: the unit typed is ignored for the list's; spaces, dashes and a Chinese input
+    # method's full-width digits in the phone are fine.
+    zhang, ack = _join(app, game.pin, " 张三丰 ", "１３８-0000-0001", unit_id=units[0].id)
     assert set(ack) == {"player_id", "token"}
     joined = host.last("game_player_joined")
     assert joined == {"player_id": zhang.player_id, "name": "张**", "unit": "测试单位1", "count": 1}

@@ -6,6 +6,9 @@ import json
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
+
+from contest.models import Entrant
 
 from tests.play_support import make_bank, make_contest, make_units, right_answer
 
@@ -47,6 +50,10 @@ def test_contest_list_and_units(client, setup):
         ({"name": "张三", "phone": "23800000000", "unit_id": 0}, "phone"),
         ({"name": "  ", "phone": "13800000000", "unit_id": 0}, "name"),
         ({"name": "张三", "phone": "13800000000", "unit_id": 999999}, "unit_id"),
+        ({"name": "张三", "phone": "13800000000", "unit_id": True}, "unit_id"),  # not unit 1
+        ({"name": "张三", "phone": "13800000000", "unit_id": 1.5}, "unit_id"),
+        ({"name": "张三", "phone": "13800000000", "unit_id": 2**70}, "unit_id"),
+        ({"name": "张三", "phone": "1٣٨٠٠٠٠٠٠٠١", "unit_id": 0}, "phone"),  # Arabic-Indic digits are not a phone
     ],
 )
 def test_entry_refuses_bad_fields_naming_them(client, setup, body, field):
@@ -65,6 +72,22 @@ def test_same_phone_is_same_entrant_with_new_token(client, setup):
     assert first["entrant_id"] == second["entrant_id"] and first["token"] != second["token"]
     # The old token still works: it is the same entrant on another device.
     assert client.post(f"/api/v1/contests/{cid}/attempts", headers=auth(first["token"])).status_code == 201
+
+
+def test_a_phone_typed_with_full_width_digits_is_the_same_entrant(client, setup, rt):
+    cid, unit = setup["contest"].id, setup["units"][0].id
+    first = enter(client, cid, unit, phone="13800000001")
+    for typed in ("１３８００００００01", "1３８－0000－0001", "１３８　００００　０００１"):  # a Chinese input method's
+        assert enter(client, cid, unit, phone=typed)["entrant_id"] == first["entrant_id"]
+    assert rt.session.scalars(select(Entrant.phone).where(Entrant.contest_id == cid)).all() == ["13800000001"]
+
+
+def test_leaderboard_limit_must_be_a_plain_number(client, setup):
+    cid = setup["contest"].id
+    assert client.get(f"/api/v1/contests/{cid}/leaderboard?limit=5").status_code == 200
+    for limit in ("²", "1" * 5000, "-1", "abc"):
+        response = client.get(f"/api/v1/contests/{cid}/leaderboard?limit={limit}")
+        assert response.status_code == 400 and response.get_json()["field"] == "limit", limit
 
 
 def test_full_attempt_without_key_then_result(client, setup, rt):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import re
 import secrets
 from dataclasses import dataclass
 
@@ -12,12 +11,11 @@ from sqlalchemy.exc import IntegrityError
 
 from contest.errors import BadInput, Forbidden, Unauthorized
 from contest.models import Entrant, EntrantToken, RosterEntry
-from contest.play import origins
+from contest.play import origins, phones
 from contest.play.contests import contest_for_play, status
 from contest.play.unit_cache import UNITS
 from contest.runtime import Runtime
 
-PHONE = re.compile(r"^1\d{10}$")
 MAX_NAME = 32
 
 
@@ -44,10 +42,19 @@ def _clean_name(name: object) -> str:
 
 
 def _clean_phone(phone: object) -> str:
-    phone = str(phone or "").strip().replace(" ", "").replace("-", "")
-    if not PHONE.match(phone):
+    phone = phones.normalized(phone)
+    if not phones.PHONE.fullmatch(phone):
         raise BadInput("手机号应为 1 开头的 11 位数字。", field="phone")
     return phone
+
+
+def _unit_id(value: object) -> int:
+    """The unit's id as a JSON integer or a string of digits; true or 1.9 are not ids."""
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        return int(value)
+    if type(value) is not int:
+        raise BadInput("请选择所在单位。", field="unit_id")
+    return value
 
 
 def enter(rt: Runtime, cid: int, name: object, phone: object, unit_id: object,
@@ -63,10 +70,7 @@ def enter(rt: Runtime, cid: int, name: object, phone: object, unit_id: object,
     if status(contest, rt.clock.now()) == "closed":
         raise Forbidden("本次竞赛已结束。", code="contest_closed")
     name, phone = _clean_name(name), _clean_phone(phone)
-    try:
-        unit_id = int(unit_id)
-    except (TypeError, ValueError):
-        raise BadInput("请选择所在单位。", field="unit_id") from None
+    unit_id = _unit_id(unit_id)
     if not 0 < unit_id < 2**31 or not UNITS.exists(rt.session, unit_id):  # a huge number overflows SQL
         raise BadInput("所选单位不存在。", field="unit_id")
     if contest.roster_only:

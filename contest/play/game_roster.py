@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from contest.errors import BadInput, Forbidden
 from contest.models import GameRosterEntry, RosterEntry
-from contest.play.entry import PHONE
+from contest.play.phones import PHONE, normalized
 from contest.play.roster import RosterRow
 
 
@@ -50,7 +50,7 @@ def find(session: Session, game_id: int, name: str, phone: object) -> GameRoster
     """None for an open game; for a roster-only one, the entry of this phone and name, or a refusal."""
     if not is_roster_only(session, game_id):
         return None
-    phone = str(phone or "").strip().replace(" ", "").replace("-", "")
+    phone = normalized(phone)
     if not phone:
         raise BadInput("本场仅限名单内人员参加，请填写手机号。", code="phone_required", field="phone")
     if not PHONE.fullmatch(phone):

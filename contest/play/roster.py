@@ -12,7 +12,7 @@ from contest.banks.tables import TableFileError, read_tables
 from contest.banks.units import cell, find_columns
 from contest.errors import BadInput
 from contest.models import RosterEntry, Unit
-from contest.play.entry import PHONE
+from contest.play.phones import PHONE, normalized
 
 _ROLES = {
     "name": ("姓名", "名字", "职工姓名"),
@@ -57,7 +57,7 @@ def read_roster(session: Session, data: bytes, filename: str) -> list[RosterRow]
     faults: list[str] = []
     seen: dict[str, int] = {}
     for number, cells in sheet.rows[index + 1:]:
-        name, phone = cell(cells, columns, "name"), cell(cells, columns, "phone").replace(" ", "").replace("-", "")
+        name, phone = cell(cells, columns, "name"), normalized(cell(cells, columns, "phone"))
         unit_name = cell(cells, columns, "unit")
         if not name:
             faults.append(f"第{number}行：姓名为空")
