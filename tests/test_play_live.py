@@ -159,8 +159,11 @@ def test_join_unknown_contest_is_refused(app):
     sio = app.extensions["jd.socketio"].test_client(app, namespace=live.NAMESPACE)
     ack = sio.emit("join", {"contest": 999999}, namespace=live.NAMESPACE, callback=True)
     assert ack["error"] == "contest_not_found" and ack["message"]
-    ack = sio.emit("join", {"contest": "x"}, namespace=live.NAMESPACE, callback=True)
-    assert ack["error"] == "invalid"
+    ack = sio.emit("join", {"contest": 2**70}, namespace=live.NAMESPACE, callback=True)
+    assert ack["error"] == "contest_not_found"  # past the database's integer: none such, not an overflow
+    for data in ({"contest": "x"}, {"contest": True}, {"contest": 1.5}, "abc", [1], None):
+        ack = sio.emit("join", data, namespace=live.NAMESPACE, callback=True)
+        assert ack["error"] == "invalid" and ack["message"], data
 
 
 def test_rebuilt_board_equals_live_board(app, client, rt, clock):

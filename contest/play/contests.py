@@ -92,7 +92,8 @@ def _apply(contest: Contest, s: ContestSettings) -> None:
 
 
 def get_contest(session: Session, cid: int) -> Contest:
-    contest = session.get(Contest, cid)
+    # An id past the database's integer (as RowId bounds them in URLs) is no contest: SQLite would overflow.
+    contest = session.get(Contest, cid) if 0 < cid < 2**31 else None
     if contest is None:
         raise NotFound("竞赛不存在。", code="contest_not_found")
     return contest

@@ -32,9 +32,10 @@ def contest_room(cid: int) -> str:
 def register(socketio: SocketIO) -> None:
     @socketio.on("join", namespace=NAMESPACE)
     def join(data):
-        try:
-            cid = int((data or {}).get("contest"))
-        except (TypeError, ValueError):
+        cid = data.get("contest") if isinstance(data, dict) else None
+        if isinstance(cid, str) and cid.isascii() and cid.isdigit() and len(cid) <= 18:
+            cid = int(cid)
+        if type(cid) is not int:  # not a number, true, 1.5: no contest named
             return {"error": "invalid", "message": "请指定竞赛。"}
         rt = runtime.current()
         try:

@@ -107,7 +107,8 @@ def submit(aid: int):
 def leaderboard(cid: int):
     rt = runtime.current()
     limit = request.args.get("limit", "10")
-    if not limit.isdigit():
+    # ASCII digits, and few: "²".isdigit() is true and int() refuses it; 5,000 digits overflow int().
+    if not (limit.isascii() and limit.isdigit() and len(limit) <= 6):
         raise BadInput("limit 应为正整数。", field="limit")
     return jsonify(ranking.public_leaderboard(rt, cid, int(limit), current_app.config["BOARD_CACHE_SECONDS"]))
 
