@@ -9,7 +9,6 @@ import pytest
 from sqlalchemy import select
 
 from contest.models import Entrant
-
 from tests.play_support import make_bank, make_contest, make_units, right_answer
 
 
