@@ -8,9 +8,11 @@ import re
 import threading
 
 import pandas as pd
+import pytest
 from sqlalchemy import func, select
 
 from contest.cli import main
+from contest.errors import BadInput
 from contest.models import GamePlayer, GameRosterEntry
 from contest.play import game_roster, games
 from contest.play.roster import RosterRow, store_roster
@@ -65,6 +67,15 @@ def test_only_listed_phones_join_and_take_the_lists_name_and_unit(app, rt):
     assert (player.name, player.unit_id) == ("张三丰", units[1].id)
     assert game_roster.counts(rt.session, game.id) == (2, 1)
     assert host.act("watch")["listed"] == 2  # the big screen counts the lobby against the list
+
+
+def test_a_roster_game_never_shows_full_names(app, rt):
+    units = make_units(rt.session)
+    people = [RosterRow("张三丰", "13800000001", units[1].id)]
+    with pytest.raises(BadInput) as refused:
+        make_game(rt, 2, roster=people, mask_names=False)
+    assert refused.value.field == "nicknames" and "张*" in refused.value.message
+    assert rt.session.scalar(select(func.count()).select_from(GameRosterEntry)) == 0
 
 
 def test_same_phone_on_another_device_takes_back_its_seat(app, rt, clock):

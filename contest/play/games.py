@@ -103,6 +103,11 @@ def create_game(rt: Runtime, settings: GameSettings, secret: str | None = None) 
         raise BadInput("计分方式应为 speed（按速度）或 plain（只计对错）。", field="scoring")
     if settings.unit_ranking not in ("avg", "sum"):
         raise BadInput("单位排名方式应为 avg（平均分）或 sum（总分）。", field="unit_ranking")
+    if settings.roster and not settings.mask_names:
+        # Listed players sit under the list's real names: unmasked, the big screen and every
+        # phone would show them in full.
+        raise BadInput("设定参赛名单的场次按名单上的真实姓名入座，大屏只能显示姓氏（如 张*）："
+                       "请不要同时选择「选手填写昵称」。", field="nicknames")
     qids = _pick(rt, settings)
     if len(qids) > MAX_QUESTIONS:
         raise BadInput(f"一场现场竞赛最多 {MAX_QUESTIONS} 道题。", field="questions")
