@@ -106,6 +106,19 @@ def test_a_faulty_form_is_refused_in_chinese_and_keeps_what_was_typed(app, clien
     assert not rt.session.get(Contest, contest.id).awards
 
 
+def test_a_forged_row_count_is_not_a_500(app, client, rt):
+    make_admin(app)
+    contest = _contest_with_one_attempt(rt)
+    sign_in(client)
+    token = csrf_from(client, f"/admin/contests/{contest.id}/awards")
+    for rows in ("abc", "²", "1000000000"):
+        response = client.post(f"/admin/contests/{contest.id}/awards",
+                               data={"csrf_token": token, "tier_rows": rows, "tier_name_0": "一等奖", "tier_top_0": "3"})
+        assert response.status_code == 302, rows
+        rt.session.expire_all()
+        assert rt.session.get(Contest, contest.id).awards["tiers"] == [{"name": "一等奖", "top": 3}]
+
+
 def test_cli_set_awards_and_export(app, rt, runner, tmp_path):
     contest = _contest_with_one_attempt(rt)
     result = runner.invoke(main, ["set-awards", str(contest.id), "--tier", "一等奖:top=1",

@@ -21,6 +21,7 @@ from contest.web.admin import admin_required, bp, current_admin
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 TIER_ROWS = 6
+MAX_TIER_ROWS = 100
 
 
 @bp.get("/contests/<int:cid>/export.xlsx")
@@ -94,7 +95,11 @@ def _shown(value: object) -> str:
 def _awards_from_form() -> dict:
     form = request.form
     tiers = []
-    for i in range(int(form.get("tier_rows", TIER_ROWS))):
+    # The form's hidden count of tier rows: anything but a small number is the default, not a 500
+    # or a loop of a billion rows.
+    rows = form.get("tier_rows", "")
+    count = int(rows) if rows.isascii() and rows.isdigit() and len(rows) <= 3 else TIER_ROWS
+    for i in range(min(count, MAX_TIER_ROWS)):
         fields = {key: form.get(f"tier_{key}_{i}", "").strip() for key in ("name", "top", "min_score", "draw", "seed")}
         if any(fields.values()):
             tiers.append({key: value for key, value in fields.items() if value})
