@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from contest.config import MAX_UPLOAD_BYTES
 from contest.models import Contest, RosterEntry
-from contest.play.roster_book import write_roster
+from contest.play.roster_book import build_roster_template, write_roster
 from tests.admin_support import PASSWORD, csrf_from, make_admin, sign_in
 from tests.browser_support import browser_page, chromium, live_server  # noqa: F401
 from tests.play_support import make_bank, make_contest, make_units
@@ -95,6 +95,13 @@ def test_phones_typed_with_full_width_digits_are_stored_as_one_spelling(app, cli
     refused = _upload(client, contest.id, "姓名,手机号,单位\n赵六,1٣٨٠٠٠٠٠٠٠٤,\n")
     assert refused.status_code == 400 and "第2行：手机号" in refused.get_data(as_text=True)
     assert _roster(rt, contest.id) == {("王五", "13800000003", None)}
+
+
+def test_unit_names_in_the_blank_template_stay_text():
+    book = load_workbook(io.BytesIO(build_roster_template(['=HYPERLINK("http://x","y")', "单位\x01甲"])))
+    risky, odd = book["单位列表"]["A2"], book["单位列表"]["A3"]
+    assert (risky.value, risky.data_type, risky.quotePrefix) == ('=HYPERLINK("http://x","y")', "s", True)
+    assert odd.value == "单位甲"  # a character no xlsx can hold, dropped rather than a failed download
 
 
 def test_a_new_roster_replaces_the_old_one(app, client, rt):

@@ -7,6 +7,7 @@ import json
 import zipfile
 
 import pytest
+from openpyxl import load_workbook
 
 from contest.banks import MAX_ROWS, BankFileError, build_template, read_bank, write_bank
 from tests.bank_files import HEADER, csv_bytes, one_sheet, xlsx
@@ -168,6 +169,34 @@ def test_text_that_looks_like_a_formula_stays_text_in_a_written_bank():
     assert read_bank(written, "b.xlsx").questions[0].stem == "=1+1 等于几"
 
 
+def test_eight_options_and_risky_text_survive_a_written_bank():
+    canonical = [{"type": "single", "stem": "=1+1 等于几", "options": list("甲乙丙丁戊己庚辛"), "answer": ["H"],
+                  "explanation": "", "score": 1, "category": "", "difficulty": ""}]
+    written = write_bank(read_bank(json.dumps(canonical).encode(), "b.json").questions, title='=HYPERLINK("http://x","y")')
+    assert [q.canonical() for q in read_bank(written, "b.xlsx").questions] == canonical
+    sheet = load_workbook(io.BytesIO(written)).active
+    title, stem = sheet["A1"], sheet["B3"]
+    assert (title.data_type, title.quotePrefix, stem.data_type, stem.quotePrefix) == ("s", True, "s", True)
+
+
+def test_characters_no_cell_can_hold_are_dropped_on_import():
+    body = [{"type": "fill", "stem": "题\u0001目\ud800", "options": [], "answer": ["上\u0007海"]}]
+    question = only(read_bank(json.dumps(body).encode(), "b.json"))
+    assert (question["stem"], question["answer"]) == ("题目", ["上海"])
+    rows = [["填空", "一\x0b大", "", "", "", "", "上海", "", "", ""]]
+    assert only(read_bank(csv_bytes(rows), "a.csv"))["stem"] == "一大"
+    written = write_bank(read_bank(json.dumps(body).encode(), "b.json").questions)  # no IllegalCharacterError
+    assert read_bank(written, "b.xlsx").questions[0].stem == "题目"
+
+
+def test_more_than_eight_options_is_a_fault_in_every_layout():
+    header = ["序号", "题型", "题目", "候选答案", "是否正确"]
+    rows = [header, [1, "单选", "题一", "选项0", "是"]] + [[1, None, None, f"选项{i}", "否"] for i in range(1, 9)]
+    assert faults_of(xlsx(("导出", rows)), "long.xlsx") == ["第2行：选择题最多 8 个选项，这里有 9 个"]
+    body = [{"type": "single", "stem": "题", "options": [str(i) for i in range(9)], "answer": ["A"]}]
+    assert faults_of(json.dumps(body).encode(), "b.json") == ["第1题：选择题最多 8 个选项，这里有 9 个"]
+
+
 # ---- faults ---------------------------------------------------------------------------
 
 @pytest.mark.parametrize("row, fault", [
@@ -225,12 +254,33 @@ def test_empty_and_non_spreadsheet_files_are_refused():
     assert "只有表头" in refusal(build_template(), "题库导入模板.xlsx")
     assert "找不到表头" in refusal(xlsx(("Sheet1", [["姓名", "电话"], ["张三", "1"]])), "a.xlsx")
     assert "不是有效的 JSON" in refusal(b"{not json", "a.json")
+    assert "不是有效的 JSON" in refusal(b"[" * 50000 + b"]" * 50000, "deep.json")  # past Python's stack
 
 
 def test_oversized_files_are_refused():
     assert "超过 10 MB" in refusal(b"a" * (10 * 1024 * 1024 + 1), "a.csv")
     rows = [["判断", f"题{i}", "", "", "", "", "对", "", "", ""] for i in range(MAX_ROWS + 1)]
     assert f"超过 {MAX_ROWS} 行" in refusal(csv_bytes(rows), "a.csv")
+
+
+def test_rows_past_the_scan_limit_are_refused_even_blank():
+    from openpyxl import Workbook
+
+    from contest.banks.tables import MAX_COLUMNS, MAX_SCANNED_ROWS
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(HEADER)
+    sheet.append(SINGLE)
+    sheet.cell(row=MAX_SCANNED_ROWS + 1, column=MAX_COLUMNS + 1, value="远处的一格")  # no row with it counts
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    assert f"超过 {MAX_SCANNED_ROWS} 行（含空行）" in refusal(buffer.getvalue(), "a.xlsx")
+
+
+def test_a_csv_cell_past_the_field_limit_is_named_in_chinese():
+    message = refusal(csv_bytes([["填空", "长" * 200_000, "", "", "", "", "上海", "", "", ""]]), "a.csv")
+    assert message == "CSV 格式有误（第2行）：有单元格超过 128 KB，请用 Excel 打开后另存为 CSV 再上传。"
 
 
 def _zip(parts: dict[str, bytes]) -> bytes:
@@ -245,6 +295,13 @@ def test_zip_bomb_is_refused_before_parsing():
     bomb = _zip({"xl/workbook.xml": b"<workbook/>", "xl/worksheets/sheet1.xml": b"\0" * (250 * 1024 * 1024)})
     assert len(bomb) < 1024 * 1024
     assert "压缩炸弹" in refusal(bomb, "bomb.xlsx")
+    # Large but not air (rows of numbers compress as real sheets do): refused by its size, which
+    # bounds the parse.
+    cells = b'<c t="s"><v>3</v></c>' * 16
+    rows = b"".join(b'<row r="%d">%s<c><v>%d</v></c></row>' % (i, cells, i * 7919 % 1000003) for i in range(190_000))
+    big = _zip({"xl/workbook.xml": b"<workbook/>", "xl/worksheets/sheet1.xml": rows})
+    assert len(rows) > 64 * 1024 * 1024 and len(big) < 10 * 1024 * 1024
+    assert "超过 64 MB 的上限" in refusal(big, "big.xlsx")
 
 
 def test_xml_entity_tricks_are_refused():

@@ -84,7 +84,7 @@ def history(session: Session, qid: int) -> list[tuple[QuestionEdit, str | None]]
 
 
 def _clean(value: object) -> str:
-    return str(value).replace("\r\n", "\n").replace("\r", "\n").strip()
+    return notation.printable(str(value)).replace("\r\n", "\n").replace("\r", "\n").strip()
 
 
 def _text(form: dict, name: str, current: str, limit: int, required: bool = False) -> str:

@@ -9,6 +9,16 @@ LETTERS = "ABCDEFGH"
 MAX_OPTIONS = 8
 
 
+# What no cell or page should carry: control characters other than tab, LF and CR (XML, and so
+# xlsx, cannot hold them: a bank's download failed), and lone surrogates (a JSON "\ud800", which
+# no page can encode).
+_UNPRINTABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
+def printable(text: str) -> str:
+    return _UNPRINTABLE.sub("", text)
+
+
 def fold(text: str) -> str:
     """Full-width → half-width (ＡＢ → AB, （ → (), upper case, no spaces."""
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)).upper()
@@ -118,6 +128,7 @@ def fill_answers(text: str) -> list[str]:
 
 def strip_option_label(text: str, letter: str) -> str:
     """Remove the option's own label written into its cell: `A.`, `A、`, `(A)`, `（A）`, `A:`."""
+    letter = re.escape(letter)
     pattern = rf"^\s*(?:[(（]\s*{letter}\s*[)）]|{letter}\s*[.．、:：)）])\s*"
     return re.sub(pattern, "", text, count=1, flags=re.IGNORECASE)
 

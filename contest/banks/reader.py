@@ -125,7 +125,7 @@ def _long_layout_groups(rows: list[tuple[int, list[str]]], roles: dict[int, str]
     for _number, fields in groups:
         options, right = [], []
         for position, (text, mark) in enumerate(fields.pop("long_options")):
-            letter = notation.LETTERS[position] if position < len(notation.LETTERS) else "?"
+            letter = _letter(position)
             options.append((letter, text))
             if notation.is_right_mark(mark):
                 right.append(letter)
@@ -138,9 +138,16 @@ def _long_layout_groups(rows: list[tuple[int, list[str]]], roles: dict[int, str]
 
 # ---- one question ----------------------------------------------------------------------
 
+def _letter(position: int) -> str:
+    """The option's letter; past H, a mark no label matches (build_question refuses so many)."""
+    return notation.LETTERS[position] if position < len(notation.LETTERS) else "?"
+
+
 def build_question(fields: dict, sheet_type: str | None = None) -> tuple[CanonicalQuestion | None, list[str]]:
     """Fields as text → a canonical question, or the reasons it is not one (in Chinese)."""
     problems: list[str] = []
+    fields = {name: notation.printable(value) if isinstance(value, str) else value for name, value in fields.items()}
+    fields["options"] = [(letter, notation.printable(text)) for letter, text in fields.get("options", [])]
     kind = _type(fields.get("type", ""), sheet_type, problems)
     stem = fields.get("stem", "")
     if not stem:
@@ -182,6 +189,8 @@ def _options(cells: list[tuple[str, str]], problems: list[str]) -> list[str]:
             problems.append(f"选项 {letter} 超过 {MAX_OPTION} 字")
     if len(options) < 2:
         problems.append(f"选择题至少要有两个选项，这里只有 {len(options)} 个")
+    elif len(options) > notation.MAX_OPTIONS:
+        problems.append(f"选择题最多 {notation.MAX_OPTIONS} 个选项，这里有 {len(options)} 个")
     return options
 
 
@@ -264,7 +273,7 @@ def _read_json(data: bytes) -> LoadResult:
         raise BankFileError(f"文件有 {len(data) / 1024 / 1024:.1f} MB，超过 10 MB 的上限，请拆分后再上传。")
     try:
         body = json.loads(data.decode("utf-8-sig"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: [[[…]]] nested past Python's stack
         raise BankFileError("文件不是有效的 JSON（UTF-8）。") from None
     items = body.get("questions") if isinstance(body, dict) else body
     if not isinstance(items, list):
@@ -314,7 +323,7 @@ def _json_fields(item: dict) -> dict:
     return {
         "type": _text(item.get("type")),
         "stem": _text(item.get("stem")),
-        "options": [(notation.LETTERS[i], _text(text)) for i, text in enumerate(options[: notation.MAX_OPTIONS])],
+        "options": [(_letter(i), _text(text)) for i, text in enumerate(options)],
         "answer": answer_text,
         "explanation": _text(item.get("explanation")),
         "score": _text(item.get("score")),

@@ -18,13 +18,19 @@ from pathlib import PurePath
 import openpyxl
 import openpyxl.xml
 
+from contest.banks.notation import printable
+
 MAX_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 20_000
 MAX_COLUMNS = 40
-# An xlsx is a zip: refuse one that unpacks to more than this, or that is mostly air.
-MAX_UNPACKED_BYTES = 200 * 1024 * 1024
+# An xlsx is a zip: refuse one that unpacks to more than this, or that is mostly air. A bank of
+# MAX_ROWS questions unpacks to about 20 MB; parsing takes about a second per 3 MB.
+MAX_UNPACKED_BYTES = 64 * 1024 * 1024
 MAX_RATIO = 200
 MAX_ZIP_ENTRIES = 1000
+# Rows read, blank ones too: a sheet of a million blank rows (or of cells past MAX_COLUMNS)
+# counts no row towards MAX_ROWS and would be parsed to its end.
+MAX_SCANNED_ROWS = 5 * MAX_ROWS
 
 # openpyxl parses with defusedxml when it is installed; the loader refuses to run without it.
 if not openpyxl.xml.DEFUSEDXML:  # pragma: no cover - guarded by setup.cfg's dependency
@@ -81,7 +87,7 @@ def cell_text(value: object) -> str:
         return value.strftime("%Y-%m-%d %H:%M") if (value.hour or value.minute) else value.strftime("%Y-%m-%d")
     if isinstance(value, date | time):
         return value.isoformat()
-    text = str(value).replace("\r\n", "\n").replace("\r", "\n").replace("_x000D_", "")
+    text = printable(str(value)).replace("\r\n", "\n").replace("\r", "\n").replace("_x000D_", "")
     return "\n".join(line.strip() for line in text.strip().split("\n"))
 
 
@@ -95,10 +101,13 @@ def _check_zip(data: bytes) -> zipfile.ZipFile:
         raise TableFileError("文件内部条目过多，不像正常的 Excel 工作簿，已拒绝。")
     unpacked = sum(entry.file_size for entry in entries)
     packed = sum(entry.compress_size for entry in entries) or 1
-    if unpacked > MAX_UNPACKED_BYTES or (unpacked > 10 * 1024 * 1024 and unpacked / packed > MAX_RATIO):
+    if unpacked > 10 * 1024 * 1024 and unpacked / packed > MAX_RATIO:
         raise TableFileError(
             f"文件解压后有 {unpacked / 1024 / 1024:.0f} MB，压缩比异常（疑似“压缩炸弹”），已拒绝。"
         )
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise TableFileError(f"文件解压后有 {unpacked / 1024 / 1024:.0f} MB，超过 {MAX_UNPACKED_BYTES // 1024 // 1024} MB "
+                             "的上限，请删除多余的内容（如图片、格式），或拆分后再上传。")
     if "xl/workbook.xml" not in archive.namelist():
         raise TableFileError("文件不是有效的 Excel 工作簿（.xlsx），找不到其中的工作表。")
     for entry in entries:
@@ -124,6 +133,9 @@ def _read_xlsx(data: bytes, progress: Progress | None) -> list[Sheet]:
             worksheet.reset_dimensions()  # some writers record a wrong size; read what is there
             sheet = Sheet(str(worksheet.title).strip())
             for number, values in enumerate(worksheet.iter_rows(min_row=1, max_col=MAX_COLUMNS, values_only=True), 1):
+                if number > MAX_SCANNED_ROWS:
+                    raise TableFileError(f"工作表「{sheet.name}」超过 {MAX_SCANNED_ROWS} 行（含空行），"
+                                         "请删除多余的行，或拆分后再上传。")
                 cells = [cell_text(value) for value in values]
                 if not any(cells):
                     continue
@@ -174,5 +186,6 @@ def _read_csv(data: bytes, name: str) -> Sheet:
                 raise TableFileError(f"文件超过 {MAX_ROWS} 行的上限，请拆分后再上传。")
             sheet.rows.append((number, cells))
     except csv.Error as error:
-        raise TableFileError(f"CSV 格式有误（第{reader.line_num}行）：{error}") from None
+        why = "有单元格超过 128 KB" if "field limit" in str(error) else "无法按 CSV 读取"
+        raise TableFileError(f"CSV 格式有误（第{reader.line_num}行）：{why}，请用 Excel 打开后另存为 CSV 再上传。") from None
     return sheet

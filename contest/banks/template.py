@@ -10,7 +10,9 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from contest.banks.notation import MAX_OPTIONS
 from contest.banks.questions import CanonicalQuestion
+from contest.reports.safe_cells import write_text
 
 # (header, width, what the instruction row under it says)
 TEMPLATE_COLUMNS = [
@@ -22,6 +24,8 @@ TEMPLATE_COLUMNS = [
     ("选项D", 18, "选填"),
     ("选项E", 14, "选填"),
     ("选项F", 14, "选填"),
+    ("选项G", 14, "选填"),
+    ("选项H", 14, "选填"),
     ("答案（多选用英文逗号分隔，如：A,B）", 22, "必填：单选 A；多选 A,C；判断 正确/错误；填空 多个答案用 | 分隔"),
     ("解析", 36, "选填：提交后给答题者看"),
     ("分值", 7, "选填，默认 1"),
@@ -33,7 +37,7 @@ NOTES = [
     "题库导入模板 · 填写说明",
     "1. 在「题库」表第 3 行起每行填写一道题；第 2 行是说明，导入时会自动跳过，可以保留。",
     "2. 题型：单选、多选、判断、填空（写“单选题”“多选题”也可以）。",
-    "3. 选项：选择题至少两个选项，最多六个；选项里写上“A.”“A、”“(A)”也可以，导入时会去掉。",
+    "3. 选项：选择题至少两个选项，最多八个；选项里写上“A.”“A、”“(A)”也可以，导入时会去掉。",
     "4. 答案：单选填一个字母，如 B；多选填多个字母，如 ABC、A,C、A、C 都可以（全角字母也可以）。",
     "5. 判断题答案：正确/错误、对/错、√/×、T/F、是/否 都可以；写 A/B 时 A 表示正确。",
     "6. 填空题答案：有多个可接受的答案时用 | 或 ； 分隔，如：上海|上海市。",
@@ -77,7 +81,8 @@ def write_bank(questions: Iterable[CanonicalQuestion | dict], title: str | None 
     sheet.title = "题库"
     first = 1
     if title:
-        sheet.cell(row=1, column=1, value=title).font = Font(bold=True, size=14)
+        write_text(sheet.cell(row=1, column=1), title)
+        sheet.cell(row=1, column=1).font = Font(bold=True, size=14)
         sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(TEMPLATE_COLUMNS))
         first = 2
     _header(sheet, first)
@@ -91,13 +96,15 @@ def write_bank(questions: Iterable[CanonicalQuestion | dict], title: str | None 
             answer = "|".join(q["answer"])
         else:
             answer = ",".join(q["answer"])
-        options = list(q.get("options") or []) + [""] * 6
-        values = [names[q["type"]], q["stem"], *options[:6], answer, q.get("explanation", ""),
+        options = list(q.get("options") or []) + [""] * MAX_OPTIONS
+        values = [names[q["type"]], q["stem"], *options[:MAX_OPTIONS], answer, q.get("explanation", ""),
                   q.get("score", 1), q.get("difficulty", ""), q.get("category", "")]
         for column, value in enumerate(values, 1):
-            cell = sheet.cell(row=row, column=column, value=value if value != "" else None)
             if isinstance(value, str):
-                cell.data_type = "s"  # never a formula, whatever the text starts with
+                if value:  # never a formula, whatever the text starts with, even once edited
+                    write_text(sheet.cell(row=row, column=column), value)
+            else:
+                sheet.cell(row=row, column=column, value=value)
         sheet.cell(row=row, column=2).alignment = Alignment(wrap_text=True, vertical="top")
     return _save(workbook)
 

@@ -9,7 +9,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from contest.reports.safe_cells import text_cell
+from contest.reports.safe_cells import text_cell, write_text
 
 HEADER = ("姓名", "手机号", "单位")
 WIDTHS = ("A", 12), ("B", 16), ("C", 30)
@@ -30,8 +30,8 @@ def build_roster_template(unit_names: list[str]) -> bytes:
         units = workbook.create_sheet("单位列表")
         units.append(["单位名称（名单中的「单位」须与此一致）"])
         units.column_dimensions["A"].width = 40
-        for name in unit_names:
-            units.append([name])
+        for row, name in enumerate(unit_names, 2):  # a unit named =… stays text
+            write_text(units.cell(row=row, column=1), name)
         picker = DataValidation(type="list", formula1=f"'单位列表'!$A$2:$A${len(unit_names) + 1}",
                                 allow_blank=True, showErrorMessage=True, errorTitle="单位不在列表中",
                                 error="请从「单位列表」中选择单位。")

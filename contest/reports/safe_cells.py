@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 # XML 1.0 forbids these; openpyxl would raise IllegalCharacterError on them. Tab, LF and CR stay.
@@ -42,3 +42,12 @@ def text_cell(ws: WriteOnlyWorksheet, value: object) -> WriteOnlyCell | str | No
     cell.data_type = "s"  # openpyxl guessed "f" from the leading "="; force plain text
     cell.quotePrefix = True
     return cell
+
+
+def write_text(cell: Cell, value: object) -> None:
+    """Text into a cell of an ordinary (not write-only) worksheet, safe as text_cell's."""
+    text = clean_text(value)
+    cell.value = text
+    cell.data_type = "s"
+    if is_risky(text):
+        cell.quotePrefix = True
