@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import io
 import re
+from pathlib import Path
 
+import httpx
+import pytest
 from sqlalchemy import func, select
 
-from contest.banks import read_bank
+from contest.banks import BankFileError, read_bank, read_once
 from contest.models import Bank, Question
-from tests.admin_support import csrf_from, make_admin, sign_in
+from tests.admin_support import PASSWORD, csrf_from, make_admin, sign_in
 from tests.bank_files import one_sheet
+from tests.server_process import ServerProcess
 
 GOOD = [["单选", "一大在哪一年召开？", "1919", "1921", "", "", "B", "1921年7月", "", "党史"],
         ["判断", "遵义会议在1935年召开", "", "", "", "", "对", "", "", ""]]
@@ -99,3 +103,53 @@ def test_upload_needs_login_and_the_csrf_token(app, client):
     refused = client.post("/admin/banks/upload", data={"file": (io.BytesIO(b"x"), "a.csv"), "name": "x"},
                           content_type="multipart/form-data")
     assert refused.status_code in (400, 403)
+
+
+def test_a_kept_upload_is_read_once_for_its_preview_and_confirm(app, client, rt):
+    make_admin(app)
+    sign_in(client)
+    location = _upload(client, one_sheet(GOOD), "题库.xlsx").headers["Location"]
+    assert "检查通过：2 道题都可以导入" in client.get(location).get_data(as_text=True)
+    kept = Path(app.instance_path) / "uploads" / location.rsplit("/", 1)[1]
+    (kept / "data").write_bytes(b"not read again")  # the later views and the confirm use what was read
+    assert "检查通过：2 道题都可以导入" in client.get(location + "?show=faults").get_data(as_text=True)
+    client.post(location + "/confirm", data={"csrf_token": csrf_from(client, location)})
+    assert _count(rt.session, Question) == 2
+
+
+def test_the_child_reads_what_the_server_would(tmp_path):
+    faulty = GOOD + [["单选", "没有答案的题", "甲", "乙", "", "", "", "", "", ""]]
+    for name, data in (("题库.xlsx", one_sheet(faulty)), ("bank.pdf", b"%PDF-1.4")):
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / "data").write_bytes(data)
+        read_once._read_in_child(folder, name)
+        assert (folder / read_once.RESULT).exists()
+        try:
+            here = read_bank(data, name)
+        except BankFileError as refusal:
+            with pytest.raises(BankFileError) as child:
+                read_once.read_kept(folder, name)
+            assert child.value.message == refusal.message and "不支持的文件类型" in refusal.message
+            continue
+        child = read_once.read_kept(folder, name)
+        assert [q.canonical() for q in child.questions] == [q.canonical() for q in here.questions]
+        assert [str(f) for f in child.faults] == [str(f) for f in here.faults] == ["第4行：答案为空"]
+
+
+def test_a_gevent_server_reads_the_upload_in_a_child(app, stores, tmp_path):
+    make_admin(app)
+    server = ServerProcess(tmp_path, env={"DATABASE_URL": stores["database_url"], "REDIS_URL": stores["redis_url"],
+                                          "CONTEST_SERVER": "gevent"}).start()
+    try:
+        with httpx.Client(base_url=server.url, timeout=60) as http:
+            token = re.search(r'name="csrf_token" value="([^"]+)"', http.get("/admin/login").text).group(1)
+            http.post("/admin/login", data={"username": "admin", "password": PASSWORD, "csrf_token": token})
+            token = re.search(r'name="csrf_token" value="([^"]+)"', http.get("/admin/banks").text).group(1)
+            uploaded = http.post("/admin/banks/upload", data={"csrf_token": token, "target": "new", "name": "党史题库"},
+                                 files={"file": ("题库.xlsx", one_sheet(GOOD))})
+            preview = http.get(uploaded.headers["Location"]).text
+    finally:
+        server.stop()
+    assert "检查通过：2 道题都可以导入" in preview
+    assert list((tmp_path / "uploads").glob(f"*/{read_once.RESULT}"))  # read by the child, kept for the confirm

@@ -43,10 +43,10 @@ def test_organizer_imports_a_bank_from_the_template(app, live_server, browser_pa
     workbook = load_workbook(template)
     sheet = workbook["题库"]
     sheet.append(["单选", "中国共产党第一次全国代表大会在哪一年召开？", "A. 1919年", "B. 1921年", "C. 1927年",
-                  "D. 1949年", None, None, "B", "1921年7月23日在上海开幕。", 2, "易", "党史"])
-    sheet.append(["判断", "遵义会议在1935年召开。", None, None, None, None, None, None, "√"])
+                  "D. 1949年", None, None, None, None, "B", "1921年7月23日在上海开幕。", 2, "易", "党史"])
+    sheet.append(["判断", "遵义会议在1935年召开。", None, None, None, None, None, None, None, None, "√"])
     sheet.append(["多选", "下列属于中国革命“三大法宝”的有", "统一战线", "武装斗争", "党的建设", "土地革命", None, None,
-                  "Z"])
+                  None, None, "Z"])
     buffer = io.BytesIO()
     workbook.save(buffer)
     (tmp_path / "filled.xlsx").write_bytes(buffer.getvalue())
@@ -59,7 +59,8 @@ def test_organizer_imports_a_bank_from_the_template(app, live_server, browser_pa
     _shot(page, "bank_preview_faults.png")
 
     sheet.delete_rows(5)
-    sheet.append(["多选", "下列属于中国革命“三大法宝”的有", "统一战线", "武装斗争", "党的建设", "土地革命", None, None, "ABC"])
+    sheet.append(["多选", "下列属于中国革命“三大法宝”的有", "统一战线", "武装斗争", "党的建设", "土地革命", None, None,
+                  None, None, "ABC"])
     workbook.save(tmp_path / "fixed.xlsx")
     page.goto(f"{live_server}/admin/banks")
     page.fill("input[name=name]", "我的党史题库")

@@ -1,10 +1,4 @@
-"""Write a workbook in a child process when the server is cooperative (gevent or eventlet).
-
-A city-sized export is seconds of CPU. Under gevent every request of the process shares one
-thread, so computing it in the request would hold every worker's answer back for those
-seconds (and could push one past its deadline). A child process computes it instead while
-the server waits cooperatively. The threaded server (tests, `--server threading`) and the
-CLI compute in place.
+"""Write a workbook in a child process (contest/offload.py says when and why).
 
     python -m contest.reports.offload contest|game ID FILE NOW_ISO   (database URL in JD_EXPORT_DATABASE_URL)
 """
@@ -12,39 +6,20 @@ CLI compute in place.
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from datetime import datetime
-from pathlib import Path
 
 from contest.errors import ContestError
+from contest.offload import run_child
 
 URL_VARIABLE = "JD_EXPORT_DATABASE_URL"
 TIMEOUT_S = 600
 
 
-def cooperative() -> bool:
-    """True when gevent or eventlet has patched the standard library of this process."""
-    if "gevent" in sys.modules:
-        from gevent import monkey
-
-        if monkey.is_module_patched("socket"):
-            return True
-    if "eventlet" in sys.modules:
-        from eventlet import patcher
-
-        if patcher.is_monkey_patched("socket"):
-            return True
-    return False
-
-
 def export_in_child(database_url: str, kind: str, ident: int, path: str, now: datetime) -> None:
     """Run the export in a fresh interpreter; its Chinese fault, if any, is raised here."""
-    env = {**os.environ, URL_VARIABLE: database_url}
-    project = str(Path(__file__).resolve().parents[2])
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [project, env.get("PYTHONPATH")]))
-    done = subprocess.run([sys.executable, "-m", "contest.reports.offload", kind, str(ident), path, now.isoformat()],
-                          env=env, capture_output=True, text=True, timeout=TIMEOUT_S)
+    done = run_child("contest.reports.offload", [kind, str(ident), path, now.isoformat()], TIMEOUT_S,
+                     {URL_VARIABLE: database_url})
     if done.returncode != 0:
         lines = (done.stderr or "").strip().splitlines()
         raise ContestError(lines[-1] if lines and done.returncode == 1 else "导出失败，请稍后再试。",

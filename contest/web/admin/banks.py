@@ -18,7 +18,7 @@ from contest.banks import (
     check_against_bank,
     delete_bank,
     edits,
-    read_bank,
+    read_once,
     store_bank,
     write_bank,
 )
@@ -90,7 +90,7 @@ def _upload_refused(message: str):
 def _load(pending):
     """Read the kept file and check it against its target bank: (result, whole-file refusal)."""
     try:
-        result = read_bank(pending.data, pending.filename)
+        result = read_once.read_kept(pending.folder, pending.filename)
     except BankFileError as error:
         return None, error.message
     return check_against_bank(current_runtime().session, result, pending.bank_id), None

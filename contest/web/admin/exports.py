@@ -13,6 +13,7 @@ from contest import runtime
 from contest.clock import CONTEST_TZ
 from contest.errors import ContestError
 from contest.models import AdminUser, ExportLog
+from contest.offload import cooperative
 from contest.play import contests
 from contest.reports import awards, offload
 from contest.reports.export import download_name, export_contest, log_export
@@ -31,7 +32,7 @@ def contest_export(cid: int):
     rt = runtime.current()
     contest = contests.get_contest(rt.session, cid)
     name = download_name(contest, rt.clock.now())
-    if offload.cooperative():
+    if cooperative():
         buffer = _from_child("contest", cid)
         log_export(rt, cid, "admin", current_admin().id)
     else:
@@ -58,7 +59,7 @@ def game_export(gid: int):
     """A live game's workbook: players with full names, units, questions."""
     rt = runtime.current()
     game = find_game(rt.session, gid)
-    if offload.cooperative():
+    if cooperative():
         buffer = _from_child("game", gid)
     else:
         buffer = io.BytesIO()

@@ -22,11 +22,11 @@ _TOKEN = re.compile(r"[A-Za-z0-9_-]{20,64}")
 @dataclass
 class PendingUpload:
     token: str
-    data: bytes
     filename: str
     admin_id: int
     bank_id: int | None  # add to this bank, or
     bank_name: str  # the new bank's name (the existing bank's name when bank_id is set)
+    folder: Path  # where the file is kept (as `data`), with what was read of it
 
 
 class PendingUploads:
@@ -54,8 +54,8 @@ class PendingUploads:
         if self._now() - meta["saved_at"] > KEEP_S:
             self.drop(token)
             return None
-        data = (self.folder / token / "data").read_bytes()
-        return PendingUpload(token, data, meta["filename"], meta["admin_id"], meta["bank_id"], meta["bank_name"])
+        place = self.folder / token
+        return PendingUpload(token, meta["filename"], meta["admin_id"], meta["bank_id"], meta["bank_name"], place)
 
     def drop(self, token: str) -> None:
         if _TOKEN.fullmatch(token):
