@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from contest.config import MAX_UPLOAD_BYTES
 from contest.models import Contest, RosterEntry
+from contest.play.roster import import_roster
 from contest.play.roster_book import build_roster_template, write_roster
 from tests.admin_support import PASSWORD, csrf_from, make_admin, sign_in
 from tests.browser_support import browser_page, chromium, live_server  # noqa: F401
@@ -102,6 +103,12 @@ def test_unit_names_in_the_blank_template_stay_text():
     risky, odd = book["单位列表"]["A2"], book["单位列表"]["A3"]
     assert (risky.value, risky.data_type, risky.quotePrefix) == ('=HYPERLINK("http://x","y")', "s", True)
     assert odd.value == "单位甲"  # a character no xlsx can hold, dropped rather than a failed download
+
+
+def test_a_roster_larger_than_a_bank_is_taken(app, rt):
+    contest, _units = _setup(app, rt)
+    people = "".join(f"职工{i},139{i:08d},\n" for i in range(25_000))  # a bank stops at 20,000 rows
+    assert import_roster(rt.session, contest.id, ("姓名,手机号,单位\n" + people).encode(), "名单.csv") == 25_000
 
 
 def test_a_new_roster_replaces_the_old_one(app, client, rt):

@@ -266,16 +266,18 @@ def test_oversized_files_are_refused():
 def test_rows_past_the_scan_limit_are_refused_even_blank():
     from openpyxl import Workbook
 
-    from contest.banks.tables import MAX_COLUMNS, MAX_SCANNED_ROWS
+    from contest.banks.tables import MAX_COLUMNS, SCANNED_PER_ROW
+
+    scanned = SCANNED_PER_ROW * MAX_ROWS
 
     workbook = Workbook()
     sheet = workbook.active
     sheet.append(HEADER)
     sheet.append(SINGLE)
-    sheet.cell(row=MAX_SCANNED_ROWS + 1, column=MAX_COLUMNS + 1, value="远处的一格")  # no row with it counts
+    sheet.cell(row=scanned + 1, column=MAX_COLUMNS + 1, value="远处的一格")  # no row with it counts
     buffer = io.BytesIO()
     workbook.save(buffer)
-    assert f"超过 {MAX_SCANNED_ROWS} 行（含空行）" in refusal(buffer.getvalue(), "a.xlsx")
+    assert f"超过 {scanned} 行（含空行）" in refusal(buffer.getvalue(), "a.xlsx")
 
 
 def test_a_csv_cell_past_the_field_limit_is_named_in_chinese():

@@ -28,9 +28,9 @@ MAX_COLUMNS = 40
 MAX_UNPACKED_BYTES = 64 * 1024 * 1024
 MAX_RATIO = 200
 MAX_ZIP_ENTRIES = 1000
-# Rows read, blank ones too: a sheet of a million blank rows (or of cells past MAX_COLUMNS)
-# counts no row towards MAX_ROWS and would be parsed to its end.
-MAX_SCANNED_ROWS = 5 * MAX_ROWS
+# Rows read, blank ones too, per row allowed: a sheet of a million blank rows (or of cells past
+# MAX_COLUMNS) counts no row towards the limit and would be parsed to its end.
+SCANNED_PER_ROW = 5
 
 # openpyxl parses with defusedxml when it is installed; the loader refuses to run without it.
 if not openpyxl.xml.DEFUSEDXML:  # pragma: no cover - guarded by setup.cfg's dependency
@@ -57,8 +57,9 @@ class Sheet:
 Progress = Callable[[int], None]
 
 
-def read_tables(data: bytes, filename: str, progress: Progress | None = None) -> list[Sheet]:
-    """Read an .xlsx or .csv upload into sheets of text rows, refusing unsafe or oversized files."""
+def read_tables(data: bytes, filename: str, progress: Progress | None = None, max_rows: int = MAX_ROWS) -> list[Sheet]:
+    """Read an .xlsx or .csv upload into sheets of text rows (at most `max_rows` of them, blank
+    rows not counted), refusing unsafe or oversized files."""
     suffix = PurePath(filename or "").suffix.lower()
     if len(data) > MAX_BYTES:
         raise TableFileError(f"文件有 {len(data) / 1024 / 1024:.1f} MB，超过 10 MB 的上限，请拆分后再上传。")
@@ -67,9 +68,9 @@ def read_tables(data: bytes, filename: str, progress: Progress | None = None) ->
     if suffix == ".xls" or data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
         raise TableFileError("这是旧版 Excel（.xls）文件，请在 Excel 中“另存为” .xlsx 格式后再上传。")
     if suffix in (".xlsx", ".xlsm") or data[:4] == b"PK\x03\x04":
-        return _read_xlsx(data, progress)
+        return _read_xlsx(data, progress, max_rows)
     if suffix in (".csv", ".txt", ""):
-        return [_read_csv(data, PurePath(filename or "表格").stem)]
+        return [_read_csv(data, PurePath(filename or "表格").stem, max_rows)]
     raise TableFileError(f"不支持的文件类型「{suffix}」，请上传 .xlsx、.csv 或 .json 文件。")
 
 
@@ -118,7 +119,7 @@ def _check_zip(data: bytes) -> zipfile.ZipFile:
     return archive
 
 
-def _read_xlsx(data: bytes, progress: Progress | None) -> list[Sheet]:
+def _read_xlsx(data: bytes, progress: Progress | None, max_rows: int) -> list[Sheet]:
     _check_zip(data)
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
@@ -133,15 +134,15 @@ def _read_xlsx(data: bytes, progress: Progress | None) -> list[Sheet]:
             worksheet.reset_dimensions()  # some writers record a wrong size; read what is there
             sheet = Sheet(str(worksheet.title).strip())
             for number, values in enumerate(worksheet.iter_rows(min_row=1, max_col=MAX_COLUMNS, values_only=True), 1):
-                if number > MAX_SCANNED_ROWS:
-                    raise TableFileError(f"工作表「{sheet.name}」超过 {MAX_SCANNED_ROWS} 行（含空行），"
+                if number > SCANNED_PER_ROW * max_rows:
+                    raise TableFileError(f"工作表「{sheet.name}」超过 {SCANNED_PER_ROW * max_rows} 行（含空行），"
                                          "请删除多余的行，或拆分后再上传。")
                 cells = [cell_text(value) for value in values]
                 if not any(cells):
                     continue
                 total += 1
-                if total > MAX_ROWS:
-                    raise TableFileError(f"文件超过 {MAX_ROWS} 行的上限，请拆分后再上传。")
+                if total > max_rows:
+                    raise TableFileError(f"文件超过 {max_rows} 行的上限，请拆分后再上传。")
                 sheet.rows.append((number, cells))
                 if progress and total % 500 == 0:
                     progress(total)
@@ -171,7 +172,7 @@ def _decode(data: bytes) -> str:
         raise TableFileError("无法识别 CSV 的文字编码，请另存为“CSV UTF-8”或 GB18030 编码后再上传。") from None
 
 
-def _read_csv(data: bytes, name: str) -> Sheet:
+def _read_csv(data: bytes, name: str, max_rows: int) -> Sheet:
     text = _decode(data)
     first_line = text.split("\n", 1)[0]
     delimiter = "\t" if first_line.count("\t") > first_line.count(",") else ","
@@ -182,8 +183,8 @@ def _read_csv(data: bytes, name: str) -> Sheet:
             cells = [cell_text(value) for value in record[:MAX_COLUMNS]]
             if not any(cells):
                 continue
-            if len(sheet.rows) >= MAX_ROWS:
-                raise TableFileError(f"文件超过 {MAX_ROWS} 行的上限，请拆分后再上传。")
+            if len(sheet.rows) >= max_rows:
+                raise TableFileError(f"文件超过 {max_rows} 行的上限，请拆分后再上传。")
             sheet.rows.append((number, cells))
     except csv.Error as error:
         why = "有单元格超过 128 KB" if "field limit" in str(error) else "无法按 CSV 读取"

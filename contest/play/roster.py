@@ -14,6 +14,9 @@ from contest.errors import BadInput
 from contest.models import RosterEntry, Unit
 from contest.play.phones import PHONE, normalized
 
+# A city's roster: its 22,484 entrants came from a larger workforce (a bank's 20,000 rows is too few).
+MAX_ROSTER_ROWS = 100_000
+
 _ROLES = {
     "name": ("姓名", "名字", "职工姓名"),
     "phone": ("手机号", "手机号码", "手机", "联系电话", "电话"),
@@ -42,7 +45,7 @@ class RosterRefused(BadInput):
 def read_roster(session: Session, data: bytes, filename: str) -> list[RosterRow]:
     """Every person on the roster, or RosterRefused naming each faulty row."""
     try:
-        sheets = read_tables(data, filename)
+        sheets = read_tables(data, filename, max_rows=MAX_ROSTER_ROWS)
     except TableFileError as error:
         raise RosterRefused([error.message]) from None
     for sheet in sheets:
