@@ -7,10 +7,9 @@ import re
 from pathlib import Path
 
 import httpx
-import pytest
 from sqlalchemy import func, select
 
-from contest.banks import BankFileError, read_bank, read_once
+from contest.banks import read_bank, read_once
 from contest.models import Bank, Question
 from tests.admin_support import PASSWORD, csrf_from, make_admin, sign_in
 from tests.bank_files import one_sheet
@@ -115,26 +114,6 @@ def test_a_kept_upload_is_read_once_for_its_preview_and_confirm(app, client, rt)
     assert "检查通过：2 道题都可以导入" in client.get(location + "?show=faults").get_data(as_text=True)
     client.post(location + "/confirm", data={"csrf_token": csrf_from(client, location)})
     assert _count(rt.session, Question) == 2
-
-
-def test_the_child_reads_what_the_server_would(tmp_path):
-    faulty = GOOD + [["单选", "没有答案的题", "甲", "乙", "", "", "", "", "", ""]]
-    for name, data in (("题库.xlsx", one_sheet(faulty)), ("bank.pdf", b"%PDF-1.4")):
-        folder = tmp_path / name
-        folder.mkdir()
-        (folder / "data").write_bytes(data)
-        read_once._read_in_child(folder, name)
-        assert (folder / read_once.RESULT).exists()
-        try:
-            here = read_bank(data, name)
-        except BankFileError as refusal:
-            with pytest.raises(BankFileError) as child:
-                read_once.read_kept(folder, name)
-            assert child.value.message == refusal.message and "不支持的文件类型" in refusal.message
-            continue
-        child = read_once.read_kept(folder, name)
-        assert [q.canonical() for q in child.questions] == [q.canonical() for q in here.questions]
-        assert [str(f) for f in child.faults] == [str(f) for f in here.faults] == ["第4行：答案为空"]
 
 
 def test_a_gevent_server_reads_the_upload_in_a_child(app, stores, tmp_path):

@@ -7,7 +7,7 @@ device takes the same seat (its old token stops working).
 
 from __future__ import annotations
 
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import exists, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from contest.errors import BadInput, Forbidden
@@ -18,8 +18,8 @@ from contest.play.roster import RosterRow
 
 def store(session: Session, game_id: int, rows: list[RosterRow]) -> int:
     """Add these people to the game's list (the game is new, so there is nothing to replace)."""
-    session.add_all(GameRosterEntry(game_id=game_id, name=row.name, phone=row.phone, unit_id=row.unit_id)
-                    for row in rows)
+    session.execute(insert(GameRosterEntry), [{"game_id": game_id, "name": row.name, "phone": row.phone,
+                                               "unit_id": row.unit_id} for row in rows])
     return len(rows)
 
 
