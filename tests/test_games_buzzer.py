@@ -79,3 +79,16 @@ def test_buzzer_question_waits_for_the_verdict_after_the_clock(app, rt, clock):
     assert phones[0].buzz(0)["error"] == "deadline_passed"
     assert host.act("judge", right=False) == {"state": "result"}  # nobody left and time is up
     assert phones[0].last("game_result")["index"] == 0
+
+
+def test_a_removed_buzzer_is_not_judged(app, rt):
+    game, host, phones = _buzzer_game(app, rt, 2)
+    phones[0].buzz(0)
+    phones[1].buzz(0)
+    host.act("remove", player_id=phones[0].player_id)
+    assert [row["player_id"] for row in host.last("game_buzz")["order"]] in ([phones[0].player_id, phones[1].player_id],
+                                                                             [phones[1].player_id])
+    assert host.act("judge", right=True) == {"state": "result"}  # the verdict is the seated second buzzer's
+    result = phones[1].last("game_result")
+    assert [(row["name"], row["score"]) for row in result["top"]] == [("选**", 2000)]
+    assert [row["player_id"] for row in result["buzz"]] == [phones[1].player_id]

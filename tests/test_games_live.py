@@ -261,3 +261,38 @@ def test_joins_are_limited_per_address_and_per_pin(app, rt, monkeypatch):
     with pytest.raises(TooMany):  # a fifth join to one PIN, from a fresh address
         games.join(rt, pin, "戊", None, "10.0.0.4")
     assert "token" in games.join(rt, other_pin, "戊", None, "10.0.0.4").ack  # other games are untouched
+
+
+def test_a_removed_player_stays_off_the_board(app, rt):
+    game, host, phones, _units = _setup(app, rt, players=2)
+    host.act("start")
+    assert phones[0].answer(0, RIGHT["single"]) == {"accepted": True}
+    host.act("remove", player_id=phones[0].player_id)  # answered, then removed before the close
+    host.act("next")
+    result = phones[1].last("game_result")
+    assert [(row["name"], row["score"]) for row in result["top"]] == [("李*", 0)]  # not "?" with 1,000
+    assert rt.state.games.answers(game.id, 0) == {}  # the distribution counts the seated only
+    assert [pid for pid, _score in rt.state.games.board(game.id)] == [phones[1].player_id]
+
+
+def test_malformed_numbers_are_refused_not_raised(app, rt):
+    game, host, phones, _units = _setup(app, rt, players=1)
+    host.act("start")
+    for index in (float("inf"), 0.9, True, "x"):
+        assert phones[0].answer(index, RIGHT["single"])["error"] == "invalid", index
+        assert phones[0].buzz(index)["error"] == "invalid", index
+    for player_id in (float("inf"), 10**30, True, "1"):
+        assert host.act("remove", player_id=player_id)["error"] == "invalid", player_id
+    assert phones[0].answer(0, RIGHT["single"]) == {"accepted": True}
+
+
+def test_an_over_games_state_leaves_redis_with_its_pin(app, rt):
+    from contest.state import keys
+
+    game, host, phones, _units = _setup(app, rt, count=1, players=1)
+    host.act("start")
+    phones[0].answer(0, RIGHT["single"])
+    assert host.act("end") == {"state": "over"}
+    held = [key for key in (keys.game_pin(game.pin), *keys.game_keys(game.id, 1)) if rt.state.redis.exists(key)]
+    assert keys.game_players(game.id) in held and keys.game_answers(game.id, 0) in held
+    assert all(0 < rt.state.redis.ttl(key) <= 3600 for key in held)

@@ -99,7 +99,7 @@ def _over(rt: Runtime, game: Game) -> list[Emit | EmitEach]:
     rt.session.commit()
     rt.state.games.set_fields(game.id, {"state": "over"}, drop=("paused_left_ms",))
     rt.state.games.unschedule(game.id)
-    rt.state.games.release_pin_later(game.pin)
+    rt.state.games.forget_later(game.id, game.pin, len(game.questions))
     return [Emit("game_over", game_views.over_body(rt, game), game_views.game_room(game.id))]
 
 
@@ -168,16 +168,16 @@ def _end(rt: Runtime, game: Game, info: dict, body: dict) -> list[Emit | EmitEac
 
 
 def _remove(rt: Runtime, game: Game, info: dict, body: dict) -> list[Emit | EmitEach]:
-    try:
-        pid = int(body.get("player_id"))
-    except (TypeError, ValueError):
-        raise BadInput("请指明要移出的选手。", field="player_id") from None
+    pid = body.get("player_id")
+    if type(pid) is not int or not 0 < pid < 2**31:  # 1e999, 10**30, true: no player of the database
+        raise BadInput("请指明要移出的选手。", field="player_id")
     player = rt.session.get(GamePlayer, pid)
     if player is None or player.game_id != game.id or player.removed:
         raise NotFound("没有这位选手。", code="player_not_found")
     player.removed = True
     rt.session.commit()
-    count = rt.state.games.remove_player(game.id, pid, player.token_hash)
+    open_index = int(info["index"]) if info.get("state") == "question" else None
+    count = rt.state.games.remove_player(game.id, pid, player.token_hash, open_index)
     emits = [Emit("game_removed", {"player_id": pid}, game_views.player_room(game.id, pid)),
              Emit("game_player_removed", {"player_id": pid, "count": count}, game_views.host_room(game.id))]
     info = rt.state.games.info(game.id)

@@ -88,6 +88,8 @@ def rebuild(rt: Runtime, game: Game) -> None:
     )
     if game.state != "over":
         rt.state.games.claim_pin(game.pin, game.id)
+    else:  # rebuilt for a late look at the podium: gone again as an over game's state goes
+        rt.state.games.forget_later(game.id, game.pin, len(game.questions))
 
 
 def void_question(rt: Runtime, game: Game, index: int) -> None:

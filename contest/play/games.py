@@ -392,10 +392,12 @@ def _refusal(code: int) -> Conflict:
 
 
 def _index(value: object) -> int:
-    try:
+    """A question's position as the phone sent it: an integer (or its digits); not 1e999, 0.9 or true."""
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 4:
         return int(value)
-    except (TypeError, ValueError):
-        raise BadInput("请指明题号。", field="index") from None
+    if type(value) is not int:
+        raise BadInput("请指明题号。", field="index")
+    return value
 
 
 def answer(rt: Runtime, pin: object, token: object, index: object, given: object) -> tuple[Outcome, bool]:

@@ -56,13 +56,13 @@ redis.call('ZADD', KEYS[2], 'NX', redis.call('INCR', KEYS[3]), ARGV[1])
 return redis.call('ZRANK', KEYS[2], ARGV[1])
 """
 
-# KEYS: game, buzz, judged, scores; ARGV: index, right (1/0), points.
-# Judges the first buzzer not yet judged; returns that player, or -2 when nobody is waiting.
+# KEYS: game, buzz, judged, scores, players; ARGV: index, right (1/0), points.
+# Judges the first seated buzzer not yet judged; returns that player, or -2 when nobody is waiting.
 _JUDGE = """
 local g = redis.call('HMGET', KEYS[1], 'state', 'index', 'buzzer')
 if g[1] ~= 'question' or g[2] ~= ARGV[1] or g[3] ~= '1' then return -2 end
 for _, player in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
-  if redis.call('HEXISTS', KEYS[3], player) == 0 then
+  if redis.call('HEXISTS', KEYS[3], player) == 0 and redis.call('HEXISTS', KEYS[5], player) == 1 then
     redis.call('HSET', KEYS[3], player, ARGV[2])
     if ARGV[2] == '1' then redis.call('ZINCRBY', KEYS[4], ARGV[3], player) end
     return tonumber(player)
@@ -71,9 +71,11 @@ end
 return -2
 """
 
-# KEYS: game, answers, scores, streaks; ARGV: index, force, now_ms, grace_ms, void.
-# Closes the open question once: due by the clock (or forced), moves the points of its answers
-# onto the board and the streaks (unless void: a skipped question). Returns 1 if this call closed it.
+# KEYS: game, answers, scores, streaks, players; ARGV: index, force, now_ms, grace_ms, void.
+# Closes the open question once: due by the clock (or forced), moves the points of its seated
+# players' answers onto the board and the streaks (unless void: a skipped question); a player
+# removed meanwhile gets nothing (ZINCRBY would seat them on the board again). Returns 1 if this
+# call closed it.
 _CLOSE = """
 local g = redis.call('HMGET', KEYS[1], 'state', 'index', 'deadline_ms', 'paused_left_ms')
 if g[1] ~= 'question' or g[2] ~= ARGV[1] then return 0 end
@@ -84,16 +86,18 @@ if ARGV[5] == '1' then return 1 end
 local index = tonumber(ARGV[1])
 local all = redis.call('HGETALL', KEYS[2])
 for i = 1, #all, 2 do
-  local record = cjson.decode(all[i + 1])
-  if record.p > 0 then redis.call('ZINCRBY', KEYS[3], record.p, all[i]) end
-  if record.c == 1 then
-    local run = 1
-    local before = redis.call('HGET', KEYS[4], all[i])
-    if before then
-      local sep = string.find(before, ':', 1, true)
-      if tonumber(string.sub(before, sep + 1)) == index - 1 then run = tonumber(string.sub(before, 1, sep - 1)) + 1 end
+  if redis.call('HEXISTS', KEYS[5], all[i]) == 1 then
+    local record = cjson.decode(all[i + 1])
+    if record.p > 0 then redis.call('ZINCRBY', KEYS[3], record.p, all[i]) end
+    if record.c == 1 then
+      local run = 1
+      local before = redis.call('HGET', KEYS[4], all[i])
+      if before then
+        local sep = string.find(before, ':', 1, true)
+        if tonumber(string.sub(before, sep + 1)) == index - 1 then run = tonumber(string.sub(before, 1, sep - 1)) + 1 end
+      end
+      redis.call('HSET', KEYS[4], all[i], run .. ':' .. index)
     end
-    redis.call('HSET', KEYS[4], all[i], run .. ':' .. index)
   end
 end
 return 1
@@ -117,8 +121,13 @@ class GameState:
         value = self.redis.get(keys.game_pin(pin))
         return int(value) if value else None
 
-    def release_pin_later(self, pin: str) -> None:
-        self.redis.expire(keys.game_pin(pin), PIN_AFTER_OVER_S)
+    def forget_later(self, gid: int, pin: str, count: int) -> None:
+        """An over game: its PIN and its whole state go after PIN_AFTER_OVER_S (SQL keeps the
+        record); without this, each game's players, tokens and answers stayed in Redis for good."""
+        pipe = self.redis.pipeline(transaction=False)
+        for key in (keys.game_pin(pin), *keys.game_keys(gid, count)):
+            pipe.expire(key, PIN_AFTER_OVER_S)
+        pipe.execute()
 
     # The game's clock and state ---------------------------------------------------------
     def load(self, gid: int, count: int, fields: dict, players: dict[int, dict], tokens: dict[str, int],
@@ -197,11 +206,16 @@ class GameState:
         pipe.hincrby(keys.game(gid), "players", 1)
         return pipe.execute()[-1]
 
-    def remove_player(self, gid: int, pid: int, token_hash: str) -> int:
+    def remove_player(self, gid: int, pid: int, token_hash: str, index: int | None = None) -> int:
+        """Unseat a player, off the board; at an open question (`index`) their answer and buzz go too,
+        so the distribution and the buzz order show only seated players."""
         pipe = self.redis.pipeline(transaction=True)
         pipe.hdel(keys.game_players(gid), pid)
         pipe.hdel(keys.game_tokens(gid), token_hash)
         pipe.zrem(keys.game_scores(gid), pid)
+        if index is not None:
+            pipe.hdel(keys.game_answers(gid, index), pid)
+            pipe.zrem(keys.game_buzz(gid, index), pid)
         pipe.hlen(keys.game_players(gid))
         count = pipe.execute()[-1]
         self.redis.hset(keys.game(gid), "players", count)
@@ -262,7 +276,7 @@ class GameState:
     def judge(self, gid: int, index: int, right: bool, points: int) -> int | None:
         """Judge the first waiting buzzer; their id, or None when nobody waits."""
         pid = int(self._judge(keys=[keys.game(gid), keys.game_buzz(gid, index), keys.game_judged(gid, index),
-                                    keys.game_scores(gid)], args=[index, 1 if right else 0, points]))
+                                    keys.game_scores(gid), keys.game_players(gid)], args=[index, 1 if right else 0, points]))
         return pid if pid > 0 else None
 
     def close(self, gid: int, index: int, now_ms: int, grace_ms: int, force: bool = False,
@@ -270,7 +284,8 @@ class GameState:
         """Close the open question once (True for the call that closed it). The caller holds the
         game's lock, so taking it off the closer's queue after the script cannot drop a newer deadline."""
         closed = bool(self._close(
-            keys=[keys.game(gid), keys.game_answers(gid, index), keys.game_scores(gid), keys.game_streaks(gid)],
+            keys=[keys.game(gid), keys.game_answers(gid, index), keys.game_scores(gid), keys.game_streaks(gid),
+                  keys.game_players(gid)],
             args=[index, 1 if force else 0, now_ms, grace_ms, 1 if void else 0]))
         if closed:
             self.unschedule(gid)  # one global key: outside the script, whose keys share the game's slot
