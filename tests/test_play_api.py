@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -228,3 +228,25 @@ def test_unit_stats(client, setup, rt):
     assert stats[units[0].id]["participants"] == 2 and stats[units[0].id]["participation_rate"] == 0.2
     assert stats[units[1].id]["participants"] == 1 and stats[units[1].id]["participation_rate"] == 0.05
     assert stats[units[2].id]["participants"] == 0 and stats[units[2].id]["attempts"] == 0
+
+
+def test_daily_sum_credits_an_attempt_to_the_day_it_was_started(client, rt, clock):
+    # 23:59 in Beijing (15:59 UTC): the attempt is finished after midnight, on the next day.
+    clock.set(datetime(2026, 7, 1, 15, 59, tzinfo=UTC))
+    bank, units = make_bank(rt.session), make_units(rt.session)
+    contest = make_contest(rt, bank, paper="judge=1", ranking_mode="daily_sum", attempts_per_day=1)
+    token = enter(client, contest.id, units[0].id)["token"]
+
+    def play() -> float:
+        attempt = client.post(f"/api/v1/contests/{contest.id}/attempts", headers=auth(token)).get_json()
+        question = attempt["questions"][0]
+        client.put(f"/api/v1/attempts/{attempt['attempt_id']}/answers/{question['id']}", headers=auth(token),
+                   json={"answer": right_answer(rt.session, question)})
+        clock.advance(240)
+        return client.post(f"/api/v1/attempts/{attempt['attempt_id']}/submit", headers=auth(token)).get_json()["score"]
+
+    first = play()  # started on 7-01 (that day's one attempt), finished at 00:03 on 7-02
+    clock.set(datetime(2026, 7, 2, 2, 0, tzinfo=UTC))  # 10:00 on 7-02: that day's own attempt
+    second = play()
+    board = client.get(f"/api/v1/contests/{contest.id}/leaderboard").get_json()
+    assert first > 0 and board["entries"][0]["score"] == first + second  # by the finishing day, only one counted

@@ -54,16 +54,16 @@ def test_mask_name(name, masked):
     assert ranking.mask_name(name) == masked
 
 
-def _at(day: int, hour: int) -> datetime:
+def _at(day: int, hour: int, minute: int = 0) -> datetime:
     # Contest days are Beijing days: 16:00 UTC is already the next day in Beijing.
-    return datetime(2026, 7, day, hour, tzinfo=UTC)
+    return datetime(2026, 7, day, hour, minute, tzinfo=UTC)
 
 
 def test_best_mode_takes_the_best_attempt_then_duration_then_finish():
     attempts = [
-        (1, 80.0, 90_000, _at(1, 2), 1), (1, 90.0, 120_000, _at(1, 3), 2),
-        (2, 90.0, 100_000, _at(1, 4), 3),
-        (3, 90.0, 100_000, _at(1, 5), 4),
+        (1, 80.0, 90_000, _at(1, 2), 1, "2026-07-01"), (1, 90.0, 120_000, _at(1, 3), 2, "2026-07-01"),
+        (2, 90.0, 100_000, _at(1, 4), 3, "2026-07-01"),
+        (3, 90.0, 100_000, _at(1, 5), 4, "2026-07-01"),
     ]
     standings = ranking.standings_from_attempts("best", {1: 10, 2: 10, 3: 11}, attempts)
     ordered = sorted(standings, key=lambda s: s.member())
@@ -72,15 +72,18 @@ def test_best_mode_takes_the_best_attempt_then_duration_then_finish():
     assert {s.entrant_id: s.version for s in standings} == {1: 2, 2: 1, 3: 1}
 
 
-def test_daily_sum_adds_each_beijing_days_best():
+def test_daily_sum_adds_each_days_best_by_the_day_it_was_started():
     attempts = [
-        (1, 60.0, 50_000, _at(1, 2), 1), (1, 80.0, 70_000, _at(1, 3), 2),   # 7-01 in Beijing: best 80
-        (1, 70.0, 40_000, _at(1, 17), 3),                                    # 7-02 in Beijing (01:00)
-        (2, 100.0, 10_000, _at(1, 2), 4),
+        (1, 60.0, 50_000, _at(1, 2), 1, "2026-07-01"), (1, 80.0, 70_000, _at(1, 3), 2, "2026-07-01"),  # best 80
+        (1, 70.0, 40_000, _at(1, 17), 3, "2026-07-02"),                     # 7-02 in Beijing (01:00)
+        (2, 100.0, 10_000, _at(1, 2), 4, "2026-07-01"),
+        # Started at 23:59 on 7-01 (its allowance's day), finished at 00:03 on 7-02, and another on 7-02:
+        (3, 8.0, 240_000, _at(1, 16, 3), 5, "2026-07-01"), (3, 8.0, 60_000, _at(2, 2), 6, "2026-07-02"),
     ]
-    standings = {s.entrant_id: s for s in ranking.standings_from_attempts("daily_sum", {1: 1, 2: 1}, attempts)}
+    standings = {s.entrant_id: s for s in ranking.standings_from_attempts("daily_sum", {1: 1, 2: 1, 3: 1}, attempts)}
     assert standings[1].score == 150.0 and standings[1].duration_ms == 110_000
     assert standings[2].score == 100.0
+    assert standings[3].score == 16.0  # each day's own; by the finishing day it was 8
     assert standings[1].member() < standings[2].member()
 
 

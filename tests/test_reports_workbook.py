@@ -48,7 +48,7 @@ def _random_contest(rt, mode: str = "best"):
 def _sql_rows(rt, cid: int) -> pd.DataFrame:
     """Finished attempts with their entrant and unit, read independently of the reports code."""
     frame = pd.read_sql(text(
-        "SELECT a.id, a.entrant_id, a.score, a.max_score, a.duration_ms, a.finished_at, e.name, e.phone, e.unit_id "
+        "SELECT a.id, a.entrant_id, a.score, a.max_score, a.duration_ms, a.finished_at, a.day, e.name, e.phone, e.unit_id "
         "FROM attempts a JOIN entrants e ON e.id = a.entrant_id WHERE a.contest_id = :cid AND a.status = 'finished'"),
         rt.session.connection(), params={"cid": cid})
     frame["finished_at"] = pd.to_datetime(frame["finished_at"], utc=True, format="mixed")
@@ -64,7 +64,8 @@ def test_ranking_and_units_equal_a_recomputation(rt, mode):
 
     # The live board's own rule (contest/play/ranking.py) over the same rows gives the same order.
     unit_of = dict(zip(rows["entrant_id"], rows["unit_id"], strict=False))
-    tuples = [(r.entrant_id, r.score, r.duration_ms, r.finished_at.to_pydatetime(), r.id) for r in rows.itertuples()]
+    tuples = [(r.entrant_id, r.score, r.duration_ms, r.finished_at.to_pydatetime(), r.id, r.day)
+              for r in rows.itertuples()]
     board = sorted(ranking.standings_from_attempts(mode, unit_of, tuples), key=lambda st: st.member())
     names = dict(zip(rows["entrant_id"], rows["name"], strict=False))
     ranked = frames["成绩排名"]

@@ -112,7 +112,7 @@ def verify(rt: Runtime, cid: int) -> Verification:
     columns = Attempt.__table__.c
     attempts = {a.id: a for a in session.execute(
         select(columns.id, columns.entrant_id, columns.paper_bank, columns.paper, columns.score, columns.duration_ms,
-               columns.started_at, columns.deadline, columns.finished_at)
+               columns.started_at, columns.deadline, columns.finished_at, columns.day)
         .where(columns.contest_id == cid, columns.status == "finished").order_by(columns.id))}
     found: list[str] = []
     logged, log_rows = _logged_answers(rt, cid, attempts, found)
@@ -129,11 +129,12 @@ def verify(rt: Runtime, cid: int) -> Verification:
         answers = {qid: json.loads(text) for qid, text in logged[attempt.id].items()}
         marked = scoring.mark_paper(attempt.paper, bank, answers, contest.partial_credit)
         _check_attempt(attempt, logged[attempt.id], stored[attempt.id], marked, found)
-        recomputed.append((attempt.entrant_id, marked.score, attempt.duration_ms, attempt.finished_at, attempt.id))
+        recomputed.append((attempt.entrant_id, marked.score, attempt.duration_ms, attempt.finished_at, attempt.id,
+                           attempt.day))
 
     unit_of = dict(session.execute(select(Entrant.id, Entrant.unit_id).where(Entrant.contest_id == cid)).all())
     expected = _ordered(ranking.standings_from_attempts(contest.ranking_mode, unit_of, recomputed))
-    from_record = [(a.entrant_id, a.score, a.duration_ms, a.finished_at, a.id) for a in attempts.values()]
+    from_record = [(a.entrant_id, a.score, a.duration_ms, a.finished_at, a.id, a.day) for a in attempts.values()]
     _compare("数据库排名", expected,
              _ordered(ranking.standings_from_attempts(contest.ranking_mode, unit_of, from_record)), found)
     board_checked = rt.state.boards.is_built(cid)

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
-from contest.clock import contest_day, iso, to_ms
+from contest.clock import iso, to_ms
 from contest.models import Answer, Attempt, Contest, Entrant, Unit
 from contest.play import contests
 from contest.play.unit_cache import UNITS
@@ -42,17 +42,19 @@ def _sort_key(a: tuple) -> tuple:
 
 
 def standings_from_attempts(mode: str, unit_of: dict[int, int],
-                            attempts: Iterable[tuple[int, float, int, datetime, int]]) -> list[Standing]:
-    """Standings of every entrant from its finished attempts (entrant, score, duration, finished, id)."""
+                            attempts: Iterable[tuple[int, float, int, datetime, int, str]]) -> list[Standing]:
+    """Standings of every entrant from its finished attempts (entrant, score, duration, finished, id,
+    day). The day is the contest-local day the attempt was started on, which its daily allowance
+    was charged to: daily_sum credits it there, even when it was finished after midnight."""
     by_entrant: dict[int, list[tuple]] = defaultdict(list)
-    for entrant_id, score, duration_ms, finished_at, attempt_id in attempts:
-        by_entrant[entrant_id].append((score, duration_ms, finished_at, attempt_id))
+    for entrant_id, score, duration_ms, finished_at, attempt_id, day in attempts:
+        by_entrant[entrant_id].append((score, duration_ms, finished_at, attempt_id, day))
     standings = []
     for entrant_id, rows in by_entrant.items():
         if mode == "daily_sum":
             best_of_day: dict[str, tuple] = {}
             for row in rows:
-                day = contest_day(row[2])
+                day = row[4]
                 if day not in best_of_day or _sort_key(row) < _sort_key(best_of_day[day]):
                     best_of_day[day] = row
             chosen = list(best_of_day.values())
@@ -60,7 +62,7 @@ def standings_from_attempts(mode: str, unit_of: dict[int, int],
             duration = sum(r[1] for r in chosen)
             finished = max(r[2] for r in chosen)
         else:
-            score, duration, finished, _ = min(rows, key=_sort_key)
+            score, duration, finished, _, _ = min(rows, key=_sort_key)
         standings.append(
             Standing(entrant_id=entrant_id, unit_id=unit_of[entrant_id], score=score,
                      duration_ms=duration, finished_ms=to_ms(finished), version=len(rows))
@@ -77,7 +79,7 @@ def _finished_attempts(session: Session, cid: int, entrant_id: int | None = None
 # Table columns, not ORM attributes: this runs at every submit (a plain select is cheaper).
 _ATTEMPTS = Attempt.__table__
 _FINISHED = select(_ATTEMPTS.c.entrant_id, _ATTEMPTS.c.score, _ATTEMPTS.c.duration_ms, _ATTEMPTS.c.finished_at,
-                   _ATTEMPTS.c.id).where(_ATTEMPTS.c.status == "finished")
+                   _ATTEMPTS.c.id, _ATTEMPTS.c.day).where(_ATTEMPTS.c.status == "finished")
 # One entrant: by its own index only (an entrant belongs to one contest). With the contest in the
 # filter too, SQLite picks (contest_id, status) and reads every finished attempt.
 _ENTRANTS_FINISHED = _FINISHED.where(_ATTEMPTS.c.entrant_id == bindparam("entrant"))

@@ -65,11 +65,12 @@ def load_attempts(session: Session, cid: int) -> pd.DataFrame:
     # row-by-row conversion was the slowest part of a city-sized export.
     rows = session.execute(
         select(Attempt.id, Attempt.entrant_id, Attempt.score, Attempt.max_score, Attempt.correct,
-               Attempt.duration_ms, type_coerce(Attempt.started_at, String), type_coerce(Attempt.finished_at, String))
+               Attempt.duration_ms, type_coerce(Attempt.started_at, String), type_coerce(Attempt.finished_at, String),
+               Attempt.day)
         .where(Attempt.contest_id == cid, Attempt.status == "finished")
     ).all()
     frame = _frame(rows, ["attempt_id", "entrant_id", "score", "max_score", "correct", "duration_ms",
-                          "started_at", "finished_at"])
+                          "started_at", "finished_at", "day"])
     for column in ("started_at", "finished_at"):
         frame[column] = pd.to_datetime(frame[column], utc=True, format="ISO8601")
     for column in ("score", "max_score"):
@@ -77,11 +78,6 @@ def load_attempts(session: Session, cid: int) -> pd.DataFrame:
     for column in ("correct", "duration_ms"):
         frame[column] = frame[column].fillna(0).astype("int64")
     return frame
-
-
-def contest_days(moments: pd.Series) -> pd.Series:
-    """The contest-local calendar day of each UTC moment."""
-    return (moments + CST_OFFSET).dt.strftime("%Y-%m-%d")
 
 
 def finished_ms(moments: pd.Series) -> pd.Series:
@@ -97,7 +93,7 @@ def standings(attempts: pd.DataFrame, entrants: pd.DataFrame, units: pd.DataFram
                                    ascending=[False, True, True, True], kind="mergesort")
     counts = attempts.groupby("entrant_id").size().rename("attempts")
     if mode == "daily_sum":
-        ordered = ordered.assign(day=contest_days(ordered["finished_at"]))
+        # The day it was started on (its allowance's day), as the live board counts it.
         day_bests = ordered.drop_duplicates(["entrant_id", "day"])
         best = day_bests.groupby("entrant_id").agg(
             score=("score", "sum"), duration_ms=("duration_ms", "sum"), finished_at=("finished_at", "max"))
