@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from contest.clock import CONTEST_TZ
 from contest.models import Contest
 from tests.admin_support import csrf_from, make_admin, sign_in
-from tests.play_support import make_bank, make_contest, make_units
+from tests.play_support import make_bank, make_contest, make_units, right_answer
 
 
 def _form(bank_id, clock, **changes):
@@ -118,3 +118,54 @@ def test_a_contest_is_copied_into_the_new_contest_form(app, client, rt, clock):
     assert fields["ends_at"] == (start + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
     assert 'value="daily_sum" selected' in page and re.search(r'name="partial_credit"\s+checked', page)
     assert client.get("/admin/contests/new?copy=99999").status_code == 404
+
+
+def _finish_right(client, rt, cid, token) -> None:
+    auth = {"Authorization": f"Bearer {token}"}
+    attempt = client.post(f"/api/v1/contests/{cid}/attempts", headers=auth).get_json()
+    for question in attempt["questions"]:
+        client.put(f"/api/v1/attempts/{attempt['attempt_id']}/answers/{question['id']}", headers=auth,
+                   json={"answer": right_answer(rt.session, question)})
+    assert client.post(f"/api/v1/attempts/{attempt['attempt_id']}/submit", headers=auth).status_code == 200
+
+
+def _enter(client, cid, unit_id, phone) -> str:
+    body = {"name": "张三", "phone": phone, "unit_id": unit_id}
+    return client.post(f"/api/v1/contests/{cid}/entrants", json=body).get_json()["token"]
+
+
+def test_a_new_ranking_rule_ranks_everyone_again(app, client, rt, clock):
+    make_admin(app)
+    bank, units = make_bank(rt.session), make_units(rt.session)
+    contest = make_contest(rt, bank, paper="judge=1", attempts_per_day=1)
+    token = _enter(client, contest.id, units[0].id, "13800000001")
+    _finish_right(client, rt, contest.id, token)
+    clock.advance(24 * 3600)
+    _finish_right(client, rt, contest.id, token)  # best 1; each day's best added up: 2
+
+    def board() -> list[float]:
+        return [e["score"] for e in client.get(f"/api/v1/contests/{contest.id}/leaderboard").get_json()["entries"]]
+
+    assert board() == [1.0]
+
+    sign_in(client)
+    token = csrf_from(client, f"/admin/contests/{contest.id}/edit")
+    form = {**_form(bank.id, clock, ranking_mode="daily_sum", count_single="0", count_multiple="0", count_fill="0"),
+            "csrf_token": token}
+    assert client.post(f"/admin/contests/{contest.id}/edit", data=form).status_code == 302
+    assert board() == [2.0]  # at once, not at the entrant's next submit
+
+
+def test_half_credit_cannot_change_once_an_attempt_is_scored(app, client, rt, clock):
+    make_admin(app)
+    bank, units = make_bank(rt.session), make_units(rt.session)
+    contest = make_contest(rt, bank, paper="judge=1")
+    sign_in(client)
+    token = csrf_from(client, f"/admin/contests/{contest.id}/edit")
+    form = {**_form(bank.id, clock, count_single="0", count_multiple="0", count_fill="0"), "csrf_token": token}
+    assert client.post(f"/admin/contests/{contest.id}/edit", data={**form, "partial_credit": "on"}).status_code == 302
+    _finish_right(client, rt, contest.id, _enter(client, contest.id, units[0].id, "13800000001"))
+    refused = client.post(f"/admin/contests/{contest.id}/edit", data=form)  # half credit off again
+    assert refused.status_code == 400 and "不能再更改「多选题少选得一半分」" in refused.get_data(as_text=True)
+    rt.session.expire_all()
+    assert rt.session.get(Contest, contest.id).partial_credit

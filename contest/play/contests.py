@@ -8,12 +8,12 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import event, inspect, select
+from sqlalchemy import event, exists, inspect, select
 from sqlalchemy.orm import Session, make_transient_to_detached, object_session
 
 from contest.clock import iso
 from contest.errors import BadInput, NotFound
-from contest.models import Bank, Contest
+from contest.models import Attempt, Bank, Contest
 from contest.play import papers
 
 RANKING_MODES = {"best": "以个人最好成绩排名", "daily_sum": "每日最好成绩累计排名"}
@@ -68,7 +68,14 @@ def create_contest(session: Session, settings: ContestSettings) -> Contest:
 
 
 def update_contest(session: Session, contest: Contest, settings: ContestSettings) -> Contest:
+    """Save a contest's new settings. Half credit cannot change once an attempt is finished: those
+    were scored by the old rule. (A new ranking rule applies to every attempt: the caller rebuilds
+    the board.)"""
     validate(session, settings)
+    if settings.partial_credit != contest.partial_credit and session.scalar(
+            select(exists().where(Attempt.contest_id == contest.id, Attempt.status == "finished"))):
+        raise BadInput("已有答卷按原来的计分方式评分，不能再更改「多选题少选得一半分」；如需更改，请复制为新竞赛。",
+                       field="partial_credit")
     _apply(contest, settings)
     session.commit()
     return contest

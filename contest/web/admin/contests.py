@@ -194,11 +194,14 @@ def contest_edit(cid: int):
     contest = contests.get_contest(rt.session, cid)
     if request.method == "GET":
         return _render_form(contest, _form_values(contest))
+    ranked_by = contest.ranking_mode
     try:
         contests.update_contest(rt.session, contest, _settings_from_form())
     except ContestError as error:
         rt.session.rollback()
         return _render_form(contest, _submitted_values(), error, 400)
+    if contest.ranking_mode != ranked_by:
+        ranking.rebuild(rt, contest)  # every standing again by the new rule, not only the next submit's
     flash("竞赛设置已保存。", "success")
     _warn_if_nobody_may_enter(contest)
     return redirect(url_for("admin.contest_monitor", cid=cid))
