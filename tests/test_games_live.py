@@ -3,6 +3,8 @@ answers, rejoin, host controls and the PIN rules."""
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from contest.errors import TooMany
@@ -159,8 +161,11 @@ def test_state_survives_a_redis_flush(app, rt, clock):
     assert phones[0].answer(0, RIGHT["single"])["error"] == "already_answered"
     assert phones[1].answer(0, RIGHT["single"]) == {"accepted": True}
     host.act("next")
-    top = phones[1].last("game_result")["top"]
-    assert [r["score"] > 0 for r in top] == [True, True, False]
+    result = phones[1].last("game_result")
+    assert [r["score"] > 0 for r in result["top"]] == [True, True, False]
+    app.extensions["jd.state"].redis.flushdb()  # lost again while the result is on the screens
+    shown = {name: value for name, value in result.items() if name != "closed_at"}  # the frame's own
+    assert phones[2].rejoin()["result"] == shown  # the same distribution and board, not zeros
 
 
 def test_host_controls_pause_resume_skip_remove_end(app, rt, clock):
@@ -296,3 +301,36 @@ def test_an_over_games_state_leaves_redis_with_its_pin(app, rt):
     held = [key for key in (keys.game_pin(game.pin), *keys.game_keys(game.id, 1)) if rt.state.redis.exists(key)]
     assert keys.game_players(game.id) in held and keys.game_answers(game.id, 0) in held
     assert all(0 < rt.state.redis.ttl(key) <= 3600 for key in held)
+
+
+def test_requests_that_find_the_game_lost_rebuild_it_once(app, rt, monkeypatch):
+    from contest import runtime
+    from contest.play import game_record
+
+    game, _host, _phones, _units = _setup(app, rt, players=2)
+    app.extensions["jd.state"].redis.flushdb()
+    rebuilt, real, another = [], game_record.rebuild, threading.Event()
+
+    def rebuild(rt_, game_) -> None:  # the real rebuild, counted; the first holds a moment for any other
+        rebuilt.append(game_.id)
+        if len(rebuilt) == 1:
+            another.wait(1)  # the others noticed the loss meanwhile: they must wait, not rebuild too
+        else:
+            another.set()
+        real(rt_, game_)
+
+    monkeypatch.setattr(game_record, "rebuild", rebuild)
+    barrier = threading.Barrier(6)
+
+    def notice() -> None:
+        with app.app_context():
+            barrier.wait()
+            games.ensure_built(runtime.current(), game)
+
+    threads = [threading.Thread(target=notice) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert rebuilt == [game.id]  # a second rebuild, from an older read, would wipe answers taken since
+    assert rt.state.games.info(game.id)["state"] == "lobby"

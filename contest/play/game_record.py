@@ -54,6 +54,9 @@ def rebuild(rt: Runtime, game: Game) -> None:
     ).all()
     index = game.current_index
     open_question = game.state == "question"
+    # The current question's answers and buzzes: to take more while it is open, and for its
+    # distribution and buzz order while its result is shown.
+    shown = game.state in ("question", "result")
     scores: dict[int, int] = dict.fromkeys(seated_ids, 0)
     runs: dict[int, tuple[int, int]] = {}
     current: dict[int, dict] = {}
@@ -62,16 +65,18 @@ def rebuild(rt: Runtime, game: Game) -> None:
     for row in rows:
         if row.player_id not in seated_ids:
             continue
-        if open_question and row.question_index == index:
+        if shown and row.question_index == index:
             if isinstance(row.answer, dict) and "buzz" in row.answer:
                 buzzes.append((row.answer["buzz"], row.player_id))
                 if row.is_correct is not None:
                     judged[row.player_id] = 1 if row.is_correct else 0
-                    scores[row.player_id] += row.points
             else:
                 current[row.player_id] = {"a": row.answer, "p": row.points, "c": 1 if row.is_correct else 0,
                                           "ms": row.elapsed_ms}
-            continue
+            if open_question:  # only a verdict is on the board yet; the answers' points come at the close
+                if row.player_id in judged:
+                    scores[row.player_id] += row.points
+                continue
         scores[row.player_id] += row.points
         if row.is_correct and not (isinstance(row.answer, dict) and "buzz" in row.answer):
             run, last = runs.get(row.player_id, (0, -2))

@@ -163,9 +163,12 @@ def find_game(rt: Runtime, pin: object) -> Game:
 
 def ensure_built(rt: Runtime, game: Game | GameFacts) -> dict:
     info = rt.state.games.info(game.id)
-    if not info:
-        game_record.rebuild(rt, rt.session.get(Game, game.id))
-        info = rt.state.games.info(game.id)
+    if not info:  # Redis lost the game: every request that notices waits for one rebuild
+        with rt.state.games.rebuild_lock(game.id):
+            info = rt.state.games.info(game.id)
+            if not info:
+                game_record.rebuild(rt, rt.session.get(Game, game.id))
+                info = rt.state.games.info(game.id)
     return info
 
 

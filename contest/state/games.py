@@ -193,6 +193,11 @@ class GameState:
         """Serialises host actions and closing of one game across processes and host screens."""
         return self.redis.lock(keys.game_lock(gid), timeout=30, blocking_timeout=30)
 
+    def rebuild_lock(self, gid: int):
+        """One rebuild from SQL at a time (apart from the game's lock, which host actions hold while
+        they rebuild): a second, from an older read, would wipe answers taken since the first."""
+        return self.redis.lock(keys.game_rebuild_lock(gid), timeout=30, blocking_timeout=30)
+
     def seat_lock(self, gid: int, entry_id: int):
         """Serialises joins of one roster phone, so SQL and Redis agree on its one valid token."""
         return self.redis.lock(keys.game_seat_lock(gid, entry_id), timeout=10, blocking_timeout=10)

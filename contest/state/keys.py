@@ -170,6 +170,10 @@ def game_lock(gid: int) -> str:
     return f"{_game(gid)}:lock"
 
 
+def game_rebuild_lock(gid: int) -> str:
+    return f"{_game(gid)}:rebuilding"
+
+
 def game_seat_lock(gid: int, entry_id: int) -> str:
     """Held while one roster-only seat is taken or handed to another device."""
     return f"{_game(gid)}:seat:{entry_id}:lock"
