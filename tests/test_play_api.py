@@ -52,6 +52,7 @@ def test_contest_list_and_units(client, setup):
         ({"name": "张三", "phone": "13800000000", "unit_id": True}, "unit_id"),  # not unit 1
         ({"name": "张三", "phone": "13800000000", "unit_id": 1.5}, "unit_id"),
         ({"name": "张三", "phone": "13800000000", "unit_id": 2**70}, "unit_id"),
+        ({"name": "张三", "phone": "13800000000", "unit_id": "1" * 5000}, "unit_id"),
         ({"name": "张三", "phone": "1٣٨٠٠٠٠٠٠٠١", "unit_id": 0}, "phone"),  # Arabic-Indic digits are not a phone
     ],
 )

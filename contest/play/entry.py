@@ -50,8 +50,9 @@ def _clean_phone(phone: object) -> str:
 
 def _unit_id(value: object) -> int:
     """The unit's id as a JSON integer or a string of digits; true or 1.9 are not ids."""
-    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
-        return int(value)
+    digits = value.strip() if isinstance(value, str) else None
+    if digits and digits.isascii() and digits.isdigit() and len(digits) <= 18:  # 5,000 digits would not parse
+        return int(digits)
     if type(value) is not int:
         raise BadInput("请选择所在单位。", field="unit_id")
     return value
