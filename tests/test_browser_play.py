@@ -301,3 +301,27 @@ def test_late_answer_is_refused_and_the_attempt_finishes(phone, live_server, rt,
     phone.wait_for_url(re.compile(r"/result/\d+$"))
     expect(phone.locator("#r-correct")).to_have_text("1 / 6 题")
     expect(phone.locator(".review-item:not(.is-right)")).to_have_count(5)
+
+
+def test_the_review_shows_half_credit_as_partly_right(phone, live_server, rt, client):  # noqa: F811
+    from playwright.sync_api import expect
+
+    bank, units = make_bank(rt.session), make_units(rt.session)
+    contest = make_contest(rt, bank, paper="multiple=1", partial_credit=True)
+    entered = client.post(f"/api/v1/contests/{contest.id}/entrants",
+                          json={"name": "张三", "phone": "13800000001", "unit_id": units[0].id}).get_json()
+    auth = {"Authorization": f"Bearer {entered['token']}"}
+    attempt = client.post(f"/api/v1/contests/{contest.id}/attempts", headers=auth).get_json()
+    question = attempt["questions"][0]
+    subset = right_answer(rt.session, question)[:1]  # one of the right options: half the points
+    client.put(f"/api/v1/attempts/{attempt['attempt_id']}/answers/{question['id']}", headers=auth,
+               json={"answer": subset})
+    assert client.post(f"/api/v1/attempts/{attempt['attempt_id']}/submit", headers=auth).get_json()["score"] > 0
+
+    phone.goto(f"{live_server}/c/{contest.id}")  # this phone entered as the API did
+    phone.evaluate("([cid, entry]) => localStorage.setItem('jd.entry.' + cid, JSON.stringify(entry))",
+                   [contest.id, {"token": entered["token"], "entrant_id": entered["entrant_id"]}])
+    phone.goto(f"{live_server}/c/{contest.id}/result/{attempt['attempt_id']}")
+    item = phone.locator(".review-item")
+    expect(item).to_have_class(re.compile(r"\bis-partial\b"))
+    expect(item.locator(".verdict")).to_have_text(re.compile(r"^◐ 部分正确，得 [\d.]+ 分$"))

@@ -30,10 +30,13 @@
           class: (Array.isArray(item.correct_answer) && item.type !== "fill" && item.correct_answer.includes("ABCDEFGH"[k])) ? "right" : "",
         }, el("b", { text: "ABCDEFGH"[k] + ". " }), text)))
         : null;
-      return el("li", { class: "card review-item " + (item.is_correct ? "is-right" : "is-wrong") },
+      // Half credit for a correct subset of a multiple choice (where the contest gives it).
+      const partial = !item.is_correct && item.points > 0;
+      const verdict = item.is_correct ? "✓ 答对" : partial ? "◐ 部分正确，得 " + item.points + " 分" : "✗ 答错";
+      return el("li", { class: "card review-item " + (item.is_correct ? "is-right" : partial ? "is-partial" : "is-wrong") },
         el("div", { class: "review-head" },
           el("span", { class: "qtype", text: (i + 1) + ". " + (TYPE_NAMES[item.type] || "") }),
-          el("span", { class: "verdict", text: item.is_correct ? "✓ 答对" : "✗ 答错" })),
+          el("span", { class: "verdict", text: verdict })),
         el("p", { class: "stem", text: item.stem }),
         options,
         el("p", { class: "your" }, "您的答案：", el("b", { text: answerText(item.type, item.answer, item.options) })),
