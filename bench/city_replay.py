@@ -199,8 +199,8 @@ class Replay:
     in_play: int = 0
     skipped: Counter[str] = field(default_factory=Counter)     # attempts not played, and why
     # Calls whose answer never came back (even when sent again): the server may have done them.
-    unsure: Counter[str] = field(default_factory=Counter)      # "enter", "answer", "submit"
-    unsure_units: Counter[int] = field(default_factory=Counter)  # unit index -> submits without an answer
+    unsure: Counter[str] = field(default_factory=Counter)      # "enter", "start", "answer", "submit"
+    unsure_units: Counter[int] = field(default_factory=Counter)  # unit index -> starts or submits without an answer
     finished_answers: int = 0            # answers saved (200) in attempts whose submit was acknowledged
     unsure_finished_answers: int = 0     # answers that may be in finished attempts, or not
     wall: list[float] = field(default_factory=list)            # time.monotonic() at the end of each attempt
@@ -281,9 +281,12 @@ async def play_entrant(run: Replay, who: Entrant) -> None:
                     token = entered["token"]
                     run.entered += 1
                 submitted = await play_attempt(run, http, token, rng, kept)
-                if submitted is None:
+                if submitted is None or submitted is False:
+                    # A submit, or a start, that never came back may have been done: a start opens an
+                    # attempt that the server finishes at its deadline (the worker's next start resumes
+                    # it only before then).
                     run.unsure_units[who.unit_index] += 1
-                    run.unsure["submit"] += 1
+                    run.unsure["submit" if submitted is None else "start"] += 1
                 elif submitted:
                     run.submitted[who.unit_index] += 1
                     if not participated:
