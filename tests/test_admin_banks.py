@@ -6,14 +6,12 @@ import io
 import re
 from pathlib import Path
 
-import httpx
 from sqlalchemy import func, select
 
 from contest.banks import read_bank, read_once
 from contest.models import Bank, Question
-from tests.admin_support import PASSWORD, csrf_from, make_admin, sign_in
+from tests.admin_support import csrf_from, make_admin, sign_in, signed_in_on_gevent
 from tests.bank_files import one_sheet
-from tests.server_process import ServerProcess
 
 GOOD = [["单选", "一大在哪一年召开？", "1919", "1921", "", "", "B", "1921年7月", "", "党史"],
         ["判断", "遵义会议在1935年召开", "", "", "", "", "对", "", "", ""]]
@@ -118,17 +116,9 @@ def test_a_kept_upload_is_read_once_for_its_preview_and_confirm(app, client, rt)
 
 def test_a_gevent_server_reads_the_upload_in_a_child(app, stores, tmp_path):
     make_admin(app)
-    server = ServerProcess(tmp_path, env={"DATABASE_URL": stores["database_url"], "REDIS_URL": stores["redis_url"],
-                                          "CONTEST_SERVER": "gevent"}).start()
-    try:
-        with httpx.Client(base_url=server.url, timeout=60) as http:
-            token = re.search(r'name="csrf_token" value="([^"]+)"', http.get("/admin/login").text).group(1)
-            http.post("/admin/login", data={"username": "admin", "password": PASSWORD, "csrf_token": token})
-            token = re.search(r'name="csrf_token" value="([^"]+)"', http.get("/admin/banks").text).group(1)
-            uploaded = http.post("/admin/banks/upload", data={"csrf_token": token, "target": "new", "name": "党史题库"},
-                                 files={"file": ("题库.xlsx", one_sheet(GOOD))})
-            preview = http.get(uploaded.headers["Location"]).text
-    finally:
-        server.stop()
+    with signed_in_on_gevent(stores, tmp_path) as (http, token_of):
+        uploaded = http.post("/admin/banks/upload", files={"file": ("题库.xlsx", one_sheet(GOOD))},
+                             data={"csrf_token": token_of("/admin/banks"), "target": "new", "name": "党史题库"})
+        preview = http.get(uploaded.headers["Location"]).text
     assert "检查通过：2 道题都可以导入" in preview
     assert list((tmp_path / "uploads").glob(f"*/{read_once.RESULT}"))  # read by the child, kept for the confirm

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import io
-import re
 from datetime import timedelta
 
-import httpx
 import pandas as pd
 import pytest
 from sqlalchemy import select
@@ -14,10 +12,9 @@ from sqlalchemy import select
 from contest.errors import ContestError
 from contest.models import ExportLog
 from contest.reports import offload
-from tests.admin_support import PASSWORD, make_admin
+from tests.admin_support import make_admin, signed_in_on_gevent
 from tests.play_support import make_bank, make_contest, make_units
 from tests.reports_support import add_attempt, add_entrant, export_bytes, read_frames
-from tests.server_process import ServerProcess
 
 
 def _contest(rt):
@@ -49,15 +46,8 @@ def test_the_child_writes_what_the_server_would(app, rt, stores, tmp_path):
 def test_a_gevent_server_serves_the_download_and_logs_it(app, rt, stores, tmp_path):
     contest = _contest(rt)
     user = make_admin(app)
-    server = ServerProcess(tmp_path, env={"DATABASE_URL": stores["database_url"], "REDIS_URL": stores["redis_url"],
-                                          "CONTEST_SERVER": "gevent"}).start()
-    try:
-        with httpx.Client(base_url=server.url, timeout=60) as http:
-            token = re.search(r'name="csrf_token" value="([^"]+)"', http.get("/admin/login").text).group(1)
-            http.post("/admin/login", data={"username": "admin", "password": PASSWORD, "csrf_token": token})
-            response = http.get(f"/admin/contests/{contest.id}/export.xlsx")
-    finally:
-        server.stop()
+    with signed_in_on_gevent(stores, tmp_path) as (http, _token_of):
+        response = http.get(f"/admin/contests/{contest.id}/export.xlsx")
     assert response.status_code == 200, response.text[:500]
     frames = pd.read_excel(io.BytesIO(response.content), sheet_name=None)
     assert frames["成绩排名"]["姓名"].tolist() == ["职工3", "职工2", "职工1", "职工0"]
