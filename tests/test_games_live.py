@@ -334,3 +334,26 @@ def test_requests_that_find_the_game_lost_rebuild_it_once(app, rt, monkeypatch):
         thread.join(30)
     assert rebuilt == [game.id]  # a second rebuild, from an older read, would wipe answers taken since
     assert rt.state.games.info(game.id)["state"] == "lobby"
+
+
+def test_a_burst_of_joins_fills_the_game_to_its_cap_and_no_further(app, rt):
+    game, host_token = make_game(rt, 2, max_players=3)
+    units = make_units(rt.session)
+    host = Host(app, game.pin, host_token)
+    host.act("watch")
+    phones = [Phone(app, game.pin) for _ in range(8)]
+    barrier, acks = threading.Barrier(len(phones)), {}
+
+    def join(i: int) -> None:
+        barrier.wait()
+        acks[i] = phones[i].join(f"选手{i}", units[0].id)
+
+    threads = [threading.Thread(target=join, args=(i,)) for i in range(len(phones))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    seated = [ack for ack in acks.values() if "token" in ack]
+    assert len(seated) == 3 and sorted(ack.get("error") for ack in acks.values() if "token" not in ack) == ["game_full"] * 5
+    assert int(rt.state.games.info(game.id)["players"]) == 3 == len(rt.state.games.players(game.id))
+    assert Phone(app, game.pin).join("迟到的人", units[0].id)["error"] == "game_full"

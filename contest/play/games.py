@@ -292,18 +292,23 @@ def join(rt: Runtime, pin: object, name: object, unit_id: object, address: str |
 
 def _seat_new(rt: Runtime, game: Game, name: str, unit: Unit | None, address: str,
               listed: GameRosterEntry | None = None) -> Outcome:
-    info = ensure_built(rt, game)
-    if int(info.get("players", 0)) >= game.max_players:
+    ensure_built(rt, game)
+    if not rt.state.games.reserve_seat(game.id, game.max_players):
         raise Forbidden("本场人数已满。", code="game_full")
-    token = secrets.token_urlsafe(24)
-    player = GamePlayer(game_id=game.id, name=name, unit_id=unit.id if unit else None, token_hash=hash_token(token),
-                        joined_at=rt.clock.now(), client_address=address[:64])
-    player.unit = unit
-    rt.session.add(player)
-    rt.session.flush()
-    if listed is not None and not game_roster.claim(rt.session, listed, player.id):
-        raise Conflict("该手机号正在另一台设备上加入，请稍后再试。", code="seat_busy")  # the lock makes this rare
-    rt.session.commit()
+    try:
+        token = secrets.token_urlsafe(24)
+        player = GamePlayer(game_id=game.id, name=name, unit_id=unit.id if unit else None,
+                            token_hash=hash_token(token), joined_at=rt.clock.now(), client_address=address[:64])
+        player.unit = unit
+        rt.session.add(player)
+        rt.session.flush()
+        if listed is not None and not game_roster.claim(rt.session, listed, player.id):
+            raise Conflict("该手机号正在另一台设备上加入，请稍后再试。", code="seat_busy")  # the lock makes this rare
+        rt.session.commit()
+    except BaseException:
+        rt.session.rollback()
+        rt.state.games.release_seat(game.id)
+        raise
     public = game_record.public_player(game, player)
     count = rt.state.games.add_player(game.id, player.id, player.token_hash, public)
     joined = {"player_id": player.id, "name": public["name"], "unit": public["unit"], "count": count}

@@ -43,6 +43,16 @@ if redis.call('HSETNX', KEYS[2], ARGV[1], ARGV[4]) == 0 then return -3 end
 return redis.call('HLEN', KEYS[2])
 """
 
+# KEYS: game; ARGV: the most players the game takes.
+# Counts a seat before it is taken, and undoes it past the cap: 1 if a seat is held, 0 if full.
+_RESERVE = """
+if redis.call('HINCRBY', KEYS[1], 'players', 1) > tonumber(ARGV[1]) then
+  redis.call('HINCRBY', KEYS[1], 'players', -1)
+  return 0
+end
+return 1
+"""
+
 # KEYS: game, buzz, seq; ARGV: player, index, now_ms, grace_ms.
 # Fixes the player's place in the buzz order at arrival; returns the 0-based place or a status.
 _BUZZ = """
@@ -108,6 +118,7 @@ class GameState:
     def __init__(self, client: redis.Redis) -> None:
         self.redis = client
         self._accept = client.register_script(_ACCEPT)
+        self._reserve = client.register_script(_RESERVE)
         self._buzz = client.register_script(_BUZZ)
         self._judge = client.register_script(_JUDGE)
         self._close = client.register_script(_CLOSE)
@@ -203,13 +214,23 @@ class GameState:
         return self.redis.lock(keys.game_seat_lock(gid, entry_id), timeout=10, blocking_timeout=10)
 
     # Players ------------------------------------------------------------------------------
+    def reserve_seat(self, gid: int, max_players: int) -> bool:
+        """Hold one of the game's seats for a join (False: full). Reading the count and adding to it
+        in two steps let a burst of joins pass the cap."""
+        return bool(self._reserve(keys=[keys.game(gid)], args=[max_players]))
+
+    def release_seat(self, gid: int) -> None:
+        """A held seat that was not taken after all (the join failed)."""
+        self.redis.hincrby(keys.game(gid), "players", -1)
+
     def add_player(self, gid: int, pid: int, token_hash: str, public: dict) -> int:
+        """Seat a player on a seat held by reserve_seat; the game's player count."""
         pipe = self.redis.pipeline(transaction=True)
         pipe.hset(keys.game_players(gid), pid, json.dumps(public, ensure_ascii=False))
         pipe.hset(keys.game_tokens(gid), token_hash, pid)
         pipe.zadd(keys.game_scores(gid), {pid: 0}, nx=True)
-        pipe.hincrby(keys.game(gid), "players", 1)
-        return pipe.execute()[-1]
+        pipe.hget(keys.game(gid), "players")
+        return int(pipe.execute()[-1])
 
     def remove_player(self, gid: int, pid: int, token_hash: str, index: int | None = None) -> int:
         """Unseat a player, off the board; at an open question (`index`) their answer and buzz go too,
