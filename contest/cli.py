@@ -9,6 +9,7 @@ from contextlib import contextmanager
 
 import click
 
+from contest.numbers import whole_number
 from contest.runtime import Runtime
 
 
@@ -380,10 +381,10 @@ def _positions(text: str | None, option: str) -> set[int]:
     """'3,7' → {3, 7} (1-based question positions)."""
     if not text:
         return set()
-    parts = [p.strip() for p in text.replace("，", ",").split(",") if p.strip()]
-    if not all(p.isdigit() for p in parts):
+    numbers = [whole_number(p) for p in text.replace("，", ",").split(",") if p.strip()]
+    if None in numbers:
         raise click.BadParameter(f"“{text}”应为逗号分隔的题号，如 3,7。", param_hint=option)
-    return {int(p) for p in parts}
+    return set(numbers)
 
 
 @main.command("create-game", help="Create a live game (PIN room) from a bank; prints the PIN and the host link.")

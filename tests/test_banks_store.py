@@ -116,9 +116,10 @@ def test_cli_import_units_updates_by_name(runner, rt, tmp_path):
     assert json.loads(result.stdout) == {"units": 1, "added": 0, "updated": 1}
     power = rt.session.scalar(select(Unit).where(Unit.name == "市电力公司"))
     assert (power.headcount, power.parent_name) == (150, "市总工会")
-    path.write_text("单位名称,职工人数\n市水务集团,很多\n", encoding="utf-8")
+    path.write_text("单位名称,职工人数\n市水务集团,很多\n市燃气集团,²\n市热力公司," + "1" * 5000 + "\n", encoding="utf-8")
     refused = runner.invoke(main, ["import-units", str(path)])
     assert refused.exit_code == 1 and "第2行：职工人数「很多」应为 0 或正整数" in refused.stderr
+    assert "第3行：职工人数「²」应为 0 或正整数" in refused.stderr and "第4行：职工人数" in refused.stderr  # not a crash
 
 
 def test_cli_create_contest_with_a_roster(runner, rt, tmp_path):

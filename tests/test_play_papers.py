@@ -104,3 +104,10 @@ def test_a_draw_from_a_large_pool_is_uniform_over_what_is_left():
     others = [seen[q] for q in range(11, 26)]  # 3000 × 5 picks over 16 left (15 工会 + 1 党史)
     assert all(800 < n < 1075 for n in others), others
     assert 800 < sum(seen[q] for q in range(1, 11)) < 1075  # the one 党史 question left each time
+
+
+@pytest.mark.parametrize("rules", ["single=²", "single=" + "1" * 5000, "single=-3", "single=0"])
+def test_a_count_that_is_no_plain_number_is_refused_naming_the_rule(rules):
+    with pytest.raises(BadInput, match="组卷规则“single=") as refused:
+        papers.parse_rules(rules)
+    assert refused.value.field == "paper"

@@ -11,6 +11,7 @@ from contest.banks import notation
 from contest.banks.questions import Fault
 from contest.banks.tables import Sheet, TableFileError, read_tables
 from contest.models import Unit
+from contest.numbers import whole_number
 
 _ROLES = {
     "name": ("单位名称", "单位", "名称", "单位全称", "基层单位"),
@@ -70,13 +71,14 @@ def read_units(data: bytes, filename: str) -> tuple[list[UnitRow], list[Fault]]:
             problems.append(f"单位名称超过 {MAX_NAME} 字")
         elif name in seen:
             problems.append(f"单位「{name}」与第{seen[name]}行重复")
-        if not raw.isdigit():
+        headcount = whole_number(raw)
+        if headcount is None:
             problems.append(f"职工人数「{raw}」应为 0 或正整数")
         if problems:
             faults.extend(Fault(number, problem) for problem in problems)
             continue
         seen[name] = number
-        units.append(UnitRow(name, int(raw), cell(cells, columns, "parent") or None, number))
+        units.append(UnitRow(name, headcount, cell(cells, columns, "parent") or None, number))
     if not units and not faults:
         raise TableFileError("文件中没有单位。")
     return units, faults

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from contest.errors import BadInput, Forbidden, Unauthorized
 from contest.models import Entrant, EntrantToken, RosterEntry
+from contest.numbers import whole_number
 from contest.play import origins, phones
 from contest.play.contests import contest_for_play, status
 from contest.play.unit_cache import UNITS
@@ -48,16 +49,6 @@ def _clean_phone(phone: object) -> str:
     return phone
 
 
-def _unit_id(value: object) -> int:
-    """The unit's id as a JSON integer or a string of digits; true or 1.9 are not ids."""
-    digits = value.strip() if isinstance(value, str) else None
-    if digits and digits.isascii() and digits.isdigit() and len(digits) <= 18:  # 5,000 digits would not parse
-        return int(digits)
-    if type(value) is not int:
-        raise BadInput("请选择所在单位。", field="unit_id")
-    return value
-
-
 def enter(rt: Runtime, cid: int, name: object, phone: object, unit_id: object,
           address: str | None = None, device_id: str | None = None) -> tuple[int, str]:
     """(entrant id, a fresh token): the entrant for this phone in this contest, created if new.
@@ -71,7 +62,9 @@ def enter(rt: Runtime, cid: int, name: object, phone: object, unit_id: object,
     if status(contest, rt.clock.now()) == "closed":
         raise Forbidden("本次竞赛已结束。", code="contest_closed")
     name, phone = _clean_name(name), _clean_phone(phone)
-    unit_id = _unit_id(unit_id)
+    unit_id = whole_number(unit_id)  # true or 1.9 are no unit's id
+    if unit_id is None:
+        raise BadInput("请选择所在单位。", field="unit_id")
     if not 0 < unit_id < 2**31 or not UNITS.exists(rt.session, unit_id):  # a huge number overflows SQL
         raise BadInput("所选单位不存在。", field="unit_id")
     if contest.roster_only:

@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from contest.clock import iso, to_ms
 from contest.errors import BadInput, Conflict, Forbidden, NotFound, TooMany, Unauthorized
 from contest.models import Bank, Game, GameAnswer, GamePlayer, GameRosterEntry, Unit
+from contest.numbers import whole_number
 from contest.play import game_record, game_roster, game_store, game_views, papers, scoring
 from contest.play.entry import hash_token
 from contest.play.game_views import Emit, Outcome
@@ -319,10 +320,8 @@ def _seat_new(rt: Runtime, game: Game, name: str, unit: Unit | None, address: st
 def _unit(rt: Runtime, unit_id: object) -> Unit | None:
     if unit_id in (None, ""):
         return None
-    try:
-        unit = rt.session.get(Unit, int(unit_id))
-    except (TypeError, ValueError, OverflowError):
-        unit = None
+    number = whole_number(unit_id)
+    unit = rt.session.get(Unit, number) if number is not None and 0 < number < 2**31 else None
     if unit is None:
         raise BadInput("所选单位不存在。", field="unit_id")
     return unit
@@ -400,12 +399,11 @@ def _refusal(code: int) -> Conflict:
 
 
 def _index(value: object) -> int:
-    """A question's position as the phone sent it: an integer (or its digits); not 1e999, 0.9 or true."""
-    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 4:
-        return int(value)
-    if type(value) is not int:
+    """A question's position as the phone sent it; not 1e999, 0.9 or true."""
+    index = whole_number(value)
+    if index is None:
         raise BadInput("请指明题号。", field="index")
-    return value
+    return index
 
 
 def answer(rt: Runtime, pin: object, token: object, index: object, given: object) -> tuple[Outcome, bool]:

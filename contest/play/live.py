@@ -18,6 +18,7 @@ from flask_socketio import SocketIO, emit, join_room
 
 from contest import runtime
 from contest.errors import RETRY_MESSAGE, ContestError, Unavailable
+from contest.numbers import whole_number
 from contest.play import attempts, contests, corrections, ranking, recovery
 from contest.state.health import FAULTS as REDIS_FAULTS
 
@@ -32,10 +33,8 @@ def contest_room(cid: int) -> str:
 def register(socketio: SocketIO) -> None:
     @socketio.on("join", namespace=NAMESPACE)
     def join(data):
-        cid = data.get("contest") if isinstance(data, dict) else None
-        if isinstance(cid, str) and cid.isascii() and cid.isdigit() and len(cid) <= 18:
-            cid = int(cid)
-        if type(cid) is not int:  # not a number, true, 1.5: no contest named
+        cid = whole_number(data.get("contest")) if isinstance(data, dict) else None
+        if cid is None:  # not a number, true, 1.5: no contest named
             return {"error": "invalid", "message": "请指定竞赛。"}
         rt = runtime.current()
         try:

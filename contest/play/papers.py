@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from contest.errors import BadInput
 from contest.models import Question
+from contest.numbers import whole_number
 
 TYPES = ("single", "multiple", "judge", "fill")
 TYPE_NAMES = {"single": "单选题", "multiple": "多选题", "judge": "判断题", "fill": "填空题"}
@@ -36,9 +37,10 @@ def parse_rules(text: str) -> list[PaperRule]:
     for part in filter(None, (p.strip() for p in text.replace("，", ",").split(","))):
         name, _, count = part.partition("=")
         qtype, _, category = name.strip().partition(":")
-        if qtype not in TYPES or not count.strip().isdigit() or int(count) < 1:
+        number = whole_number(count)
+        if qtype not in TYPES or number is None or number < 1:
             raise BadInput(f"组卷规则“{part}”有误，应为 single=10,multiple=5 这样的形式。", field="paper")
-        rules.append(PaperRule(qtype, int(count), category.strip() or None))
+        rules.append(PaperRule(qtype, number, category.strip() or None))
     if not rules:
         raise BadInput("组卷规则不能为空。", field="paper")
     return rules

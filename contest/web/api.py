@@ -6,6 +6,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from contest import runtime
 from contest.errors import BadInput
+from contest.numbers import whole_number
 from contest.play import attempts, contests, entry, origins, ranking, throttle, unit_cache
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -106,11 +107,10 @@ def submit(aid: int):
 @bp.get("/contests/<int:cid>/leaderboard")
 def leaderboard(cid: int):
     rt = runtime.current()
-    limit = request.args.get("limit", "10")
-    # ASCII digits, and few: "²".isdigit() is true and int() refuses it; 5,000 digits overflow int().
-    if not (limit.isascii() and limit.isdigit() and len(limit) <= 6):
+    limit = whole_number(request.args.get("limit", "10"))
+    if limit is None:
         raise BadInput("limit 应为正整数。", field="limit")
-    return jsonify(ranking.public_leaderboard(rt, cid, int(limit), current_app.config["BOARD_CACHE_SECONDS"]))
+    return jsonify(ranking.public_leaderboard(rt, cid, limit, current_app.config["BOARD_CACHE_SECONDS"]))
 
 
 @bp.get("/contests/<int:cid>/units/stats")

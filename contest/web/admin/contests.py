@@ -11,6 +11,7 @@ from contest import runtime
 from contest.clock import CONTEST_TZ
 from contest.errors import BadInput, ContestError
 from contest.models import Attempt, Bank, Contest, Entrant, RosterEntry
+from contest.numbers import whole_number
 from contest.play import contests, papers, ranking
 from contest.reports import question_review
 from contest.web.admin import admin_required, bp
@@ -34,9 +35,10 @@ def _int_field(name: str, label: str, default: int = 0) -> int:
     raw = request.form.get(name, "").strip()
     if not raw:
         return default
-    if not raw.isdigit():
+    number = whole_number(raw)
+    if number is None:
         raise BadInput(f"{label}应为整数。", field=name)
-    return int(raw)
+    return number
 
 
 def _settings_from_form() -> contests.ContestSettings:
@@ -95,7 +97,7 @@ def _submitted_values() -> dict:
     form = request.form
     return {
         "title": form.get("title", ""), "description": form.get("description", ""),
-        "bank_id": int(form["bank_id"]) if form.get("bank_id", "").isdigit() else None,
+        "bank_id": whole_number(form.get("bank_id", "")),
         "counts": {t: form.get(f"count_{t}", "") for t in papers.TYPES},
         "categories": {t: form.get(f"category_{t}", "") for t in papers.TYPES},
         "time_limit_min": form.get("time_limit_min", ""), "time_limit_sec": form.get("time_limit_sec", ""),

@@ -13,6 +13,7 @@ from contest import runtime
 from contest.clock import CONTEST_TZ
 from contest.errors import ContestError
 from contest.models import AdminUser, ExportLog
+from contest.numbers import whole_number
 from contest.offload import cooperative
 from contest.play import contests
 from contest.reports import awards, offload
@@ -98,9 +99,8 @@ def _awards_from_form() -> dict:
     tiers = []
     # The form's hidden count of tier rows: anything but a small number is the default, not a 500
     # or a loop of a billion rows.
-    rows = form.get("tier_rows", "")
-    count = int(rows) if rows.isascii() and rows.isdigit() and len(rows) <= 3 else TIER_ROWS
-    for i in range(min(count, MAX_TIER_ROWS)):
+    count = whole_number(form.get("tier_rows", ""))
+    for i in range(min(TIER_ROWS if count is None else count, MAX_TIER_ROWS)):
         fields = {key: form.get(f"tier_{key}_{i}", "").strip() for key in ("name", "top", "min_score", "draw", "seed")}
         if any(fields.values()):
             tiers.append({key: value for key, value in fields.items() if value})

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from contest import runtime
 from contest.errors import BadInput, ContestError, NotFound
 from contest.models import Bank, Contest, Game, GamePlayer, Question, RosterEntry
+from contest.numbers import whole_number
 from contest.play import game_roster, games, papers, privacy
 from contest.play.roster import RosterRow, read_roster
 from contest.web.admin import admin_required, bp, current_admin
@@ -22,27 +23,27 @@ def _number(name: str, label: str, default: int | None = None) -> int | None:
     raw = request.form.get(name, "").strip()
     if not raw:
         return default
-    if not raw.isdigit():
+    number = whole_number(raw)
+    if number is None:
         raise BadInput(f"{label}应为整数。", field=name)
-    return int(raw)
+    return number
 
 
 def _positions(name: str, label: str) -> set[int]:
     raw = request.form.get(name, "").replace("，", ",")
-    parts = [p.strip() for p in raw.split(",") if p.strip()]
-    if not all(p.isdigit() for p in parts):
+    numbers = [whole_number(p) for p in raw.split(",") if p.strip()]
+    if None in numbers:
         raise BadInput(f"{label}应为逗号分隔的题号，如 3,7。", field=name)
-    return {int(p) for p in parts}
+    return set(numbers)
 
 
 def _settings_from_form() -> games.GameSettings:
     ids_text = request.form.get("question_ids", "").replace("，", ",").strip()
     ids = None
     if ids_text:
-        parts = [p.strip() for p in ids_text.split(",") if p.strip()]
-        if not all(p.isdigit() for p in parts):
+        ids = [whole_number(p) for p in ids_text.split(",") if p.strip()]
+        if None in ids:
             raise BadInput("指定题目应为逗号分隔的题目编号。", field="question_ids")
-        ids = [int(p) for p in parts]
     rules_text = request.form.get("rules", "").strip()
     return games.GameSettings(
         bank_id=_number("bank_id", "题库", 0),
@@ -72,9 +73,10 @@ def _roster_from_form() -> list[RosterRow] | None:
     if upload is not None and upload.filename:
         return read_roster(rt.session, upload.read(), Path(upload.filename).name)
     if contest_id:
-        if not contest_id.isdigit():
+        number = whole_number(contest_id)
+        if number is None:
             raise BadInput("所选竞赛不存在。", field="roster_contest")
-        return game_roster.from_contest(rt.session, int(contest_id))
+        return game_roster.from_contest(rt.session, number)
     return None
 
 
